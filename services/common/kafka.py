@@ -1,0 +1,179 @@
+"""Kafka helpers: the idempotent producer, topic set-up, and a consumer loop that commits late."""
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.structs import ConsumerRecord
+
+from services.common import envelope, observability
+from services.common.settings import InfraSettings
+
+logger = logging.getLogger(__name__)
+
+TOPIC_ALREADY_EXISTS = 36
+BatchHandler = Callable[[Sequence[envelope.CloudEvent]], Awaitable[None]]
+
+
+def create_producer(settings: InfraSettings, *, client_id: str) -> AIOKafkaProducer:
+    """acks=all and idempotence: an acknowledged send is on every in-sync replica, once."""
+    return AIOKafkaProducer(
+        bootstrap_servers=settings.kafka_bootstrap_servers,
+        client_id=client_id,
+        acks="all",
+        enable_idempotence=True,
+        linger_ms=2,
+        request_timeout_ms=10_000,
+    )
+
+
+async def ensure_topics(settings: InfraSettings) -> None:
+    """Create the reports, lifecycle and dead-letter topics when they are missing."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap_servers)
+    await admin.start()
+    try:
+        existing = set(await admin.list_topics())
+        wanted = [settings.topic_reports, settings.topic_lifecycle, settings.topic_dead_letters]
+        missing = [
+            NewTopic(name, settings.topic_partitions, settings.topic_replication_factor)
+            for name in wanted
+            if name not in existing
+        ]
+        if missing:
+            response = await admin.create_topics(missing)
+            for name, code, *_ in response.topic_errors:
+                if code not in (0, TOPIC_ALREADY_EXISTS):
+                    raise RuntimeError(f"cannot create topic {name}: error code {code}")
+            logger.info("created topics %s", [topic.name for topic in missing])
+    finally:
+        await admin.close()
+
+
+class Publisher:
+    """Sends CloudEvents and returns only once the broker has acknowledged them."""
+
+    def __init__(self, producer: AIOKafkaProducer) -> None:
+        self._producer = producer
+
+    async def publish(self, topic: str, event: envelope.CloudEvent) -> None:
+        """Produce one event keyed by its incident and wait for the acknowledgement."""
+        record = envelope.encode(event)
+        await self._producer.send_and_wait(
+            topic, value=record.value, key=record.key, headers=record.headers
+        )
+        observability.EVENTS_PRODUCED.labels(topic, event.type).inc()
+
+    async def publish_many(self, topic: str, events: Sequence[envelope.CloudEvent]) -> None:
+        """Produce several events and wait until every one is acknowledged."""
+        futures = []
+        for event in events:
+            record = envelope.encode(event)
+            futures.append(
+                await self._producer.send(
+                    topic, value=record.value, key=record.key, headers=record.headers
+                )
+            )
+        await asyncio.gather(*futures)
+        for event in events:
+            observability.EVENTS_PRODUCED.labels(topic, event.type).inc()
+
+    async def dead_letter(self, topic: str, record: ConsumerRecord, reason: str) -> None:
+        """Copy an unprocessable record to the dead-letter topic with the reason in headers."""
+        headers = list(record.headers or ()) + [
+            ("dlq_reason", reason.encode()[:1000]),
+            ("dlq_source_topic", record.topic.encode()),
+            ("dlq_source_partition", str(record.partition).encode()),
+            ("dlq_source_offset", str(record.offset).encode()),
+        ]
+        await self._producer.send_and_wait(
+            topic, value=record.value, key=record.key, headers=headers
+        )
+        observability.DEAD_LETTERS.labels(record.topic).inc()
+
+
+def create_consumer(settings: InfraSettings, *, group_id: str, client_id: str) -> AIOKafkaConsumer:
+    """Manual commits only: offsets move after the effect is durable."""
+    return AIOKafkaConsumer(
+        bootstrap_servers=settings.kafka_bootstrap_servers,
+        group_id=group_id,
+        client_id=client_id,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+        isolation_level="read_committed",
+        max_poll_interval_ms=300_000,
+    )
+
+
+class _LogRebalance(ConsumerRebalanceListener):
+    """Work is finished and committed batch by batch, so a rebalance only needs logging."""
+
+    async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
+        logger.info("partitions revoked: %s", sorted(str(tp) for tp in revoked))
+
+    async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
+        logger.info("partitions assigned: %s", sorted(str(tp) for tp in assigned))
+
+
+class ConsumerLoop:
+    """Decode, hand a partition's batch to the handler, dead-letter poison, then commit."""
+
+    def __init__(
+        self,
+        *,
+        consumer: AIOKafkaConsumer,
+        topics: Sequence[str],
+        handle_batch: BatchHandler,
+        publisher: Publisher,
+        dead_letter_topic: str,
+        max_records: int = 500,
+        retry_delay_s: float = 1.0,
+    ) -> None:
+        self._consumer = consumer
+        self._topics = list(topics)
+        self._handle_batch = handle_batch
+        self._publisher = publisher
+        self._dead_letter_topic = dead_letter_topic
+        self._max_records = max_records
+        self._retry_delay_s = retry_delay_s
+        self.last_progress: float = 0.0
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Consume until `stop` is set; a failing batch is retried from its first record."""
+        self._consumer.subscribe(self._topics, listener=_LogRebalance())
+        await self._consumer.start()
+        try:
+            while not stop.is_set():
+                await self._poll_once()
+        finally:
+            await self._consumer.stop()
+
+    async def _poll_once(self) -> None:
+        batches = await self._consumer.getmany(timeout_ms=500, max_records=self._max_records)
+        self.last_progress = asyncio.get_running_loop().time()
+        for partition, records in batches.items():
+            try:
+                await self._process(partition, records)
+            except Exception:
+                logger.exception(
+                    "batch on %s failed; retrying from offset %s", partition, records[0].offset
+                )
+                if partition in self._consumer.assignment():
+                    self._consumer.seek(partition, records[0].offset)
+                await asyncio.sleep(self._retry_delay_s)
+
+    async def _process(self, partition: TopicPartition, records: list[ConsumerRecord]) -> None:
+        events: list[envelope.CloudEvent] = []
+        for record in records:
+            try:
+                event = envelope.decode(record)
+            except envelope.PoisonMessage as poison:
+                logger.warning("dead-lettering %s@%s: %s", partition, record.offset, poison)
+                await self._publisher.dead_letter(self._dead_letter_topic, record, str(poison))
+                continue
+            observability.EVENTS_CONSUMED.labels(record.topic, event.type).inc()
+            events.append(event)
+        if events:
+            await self._handle_batch(events)
+        await self._consumer.commit({partition: records[-1].offset + 1})

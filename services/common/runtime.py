@@ -1,0 +1,83 @@
+"""The infrastructure clients one service process holds: database engine, Redis, Kafka producer."""
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+from redis.asyncio import Redis
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from services.common import database, health, kafka
+from services.common.settings import InfraSettings
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class Infrastructure:
+    settings: InfraSettings
+    engine: AsyncEngine
+    redis: Redis
+    producer: kafka.AIOKafkaProducer
+    publisher: kafka.Publisher
+    consumer_progress: Callable[[], bool] | None = None
+    background: list[asyncio.Task[None]] = field(default_factory=list)
+    stop: asyncio.Event = field(default_factory=asyncio.Event)
+
+    @classmethod
+    async def start(cls, settings: InfraSettings, *, client_id: str) -> "Infrastructure":
+        """Connect to all three; topics are created if missing."""
+        await kafka.ensure_topics(settings)
+        producer = kafka.create_producer(settings, client_id=client_id)
+        await producer.start()
+        return cls(
+            settings=settings,
+            engine=database.create_engine(settings.database_url),
+            redis=Redis.from_url(settings.redis_url, socket_timeout=5),
+            producer=producer,
+            publisher=kafka.Publisher(producer),
+        )
+
+    def run_in_background(self, work: Callable[[asyncio.Event], Awaitable[None]]) -> None:
+        """Start a long-running task that ends when `stop` is set."""
+
+        async def guarded() -> None:
+            try:
+                await work(self.stop)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                logger.exception("background task failed; the process is no longer ready")
+                raise
+
+        self.background.append(asyncio.create_task(guarded()))
+
+    def readiness_checks(self) -> dict[str, health.Check]:
+        """Kafka metadata, Redis ping, database query, and live background tasks."""
+
+        async def kafka_check() -> None:
+            await self.producer.client.fetch_all_metadata()
+
+        async def background_check() -> None:
+            for task in self.background:
+                if task.done():
+                    raise RuntimeError("a background task has stopped")
+
+        return {
+            "kafka": kafka_check,
+            "redis": self.redis.ping,
+            "database": lambda: database.ping(self.engine),
+            "workers": background_check,
+        }
+
+    async def close(self) -> None:
+        """Stop background work, then close every client."""
+        self.stop.set()
+        for task in self.background:
+            with contextlib.suppress(asyncio.TimeoutError, asyncio.CancelledError, Exception):
+                await asyncio.wait_for(task, timeout=10)
+        await self.producer.stop()
+        await self.redis.aclose()
+        await self.engine.dispose()

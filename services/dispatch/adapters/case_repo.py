@@ -1,0 +1,64 @@
+"""Cases in PostgreSQL: insert once, lock for a transition, count the open ones."""
+
+import uuid
+
+from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql import insert
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from services.common.events import CaseStatus
+from services.dispatch.adapters.tables import CaseRow
+
+OPEN_STATUSES = (CaseStatus.ASSIGNED, CaseStatus.ACCEPTED)
+
+
+async def insert_if_new(*, session: AsyncSession, case: CaseRow) -> bool:
+    """Insert the case unless one with its incident id exists; True when this call inserted it."""
+    statement = (
+        insert(CaseRow)
+        .values(**case.model_dump())
+        .on_conflict_do_nothing(index_elements=["incident_id"])
+        .returning(CaseRow.incident_id)  # type: ignore[arg-type]
+    )
+    return (await session.execute(statement)).first() is not None
+
+
+async def get(*, session: AsyncSession, incident_id: uuid.UUID) -> CaseRow | None:
+    """One case by incident id."""
+    return await session.get(CaseRow, incident_id)
+
+
+async def lock(*, session: AsyncSession, incident_id: uuid.UUID) -> CaseRow | None:
+    """One case, locked until the transaction ends, so transitions on it are serialised."""
+    query = select(CaseRow).where(CaseRow.incident_id == incident_id).with_for_update()
+    return (await session.execute(query)).scalars().first()
+
+
+async def search(
+    *,
+    session: AsyncSession,
+    status: str | None = None,
+    assignee_id: str | None = None,
+    grid_id: str | None = None,
+    limit: int = 100,
+) -> list[CaseRow]:
+    """Cases matching the filters, oldest assignment first."""
+    query = select(CaseRow)
+    if status is not None:
+        query = query.where(CaseRow.status == status)
+    if assignee_id is not None:
+        query = query.where(CaseRow.assignee_id == assignee_id)
+    if grid_id is not None:
+        query = query.where(CaseRow.grid_id == grid_id)
+    query = query.order_by(CaseRow.assigned_at).limit(limit)  # type: ignore[arg-type]
+    return list((await session.execute(query)).scalars().all())
+
+
+async def open_case_counts(*, session: AsyncSession) -> dict[str, int]:
+    """Open cases per assignee, the truth the Redis load counters are rebuilt from."""
+    query = (
+        select(CaseRow.assignee_id, func.count())
+        .where(CaseRow.status.in_(OPEN_STATUSES), CaseRow.assignee_id.is_not(None))  # type: ignore[attr-defined]
+        .group_by(CaseRow.assignee_id)
+    )
+    return dict((await session.execute(query)).all())

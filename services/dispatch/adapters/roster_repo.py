@@ -1,0 +1,91 @@
+"""Reading and loading the roster in PostgreSQL."""
+
+from sqlalchemy import delete, func, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from services.dispatch import demo_community
+from services.dispatch.adapters import tables
+from services.dispatch.domain import policy
+
+
+async def household(*, session: AsyncSession, household_id: str) -> tables.HouseholdRow | None:
+    """One household, or None when the id is unknown."""
+    return await session.get(tables.HouseholdRow, household_id)
+
+
+async def camera(*, session: AsyncSession, camera_id: str) -> tables.CameraRow | None:
+    """One camera, or None when the id is unknown."""
+    return await session.get(tables.CameraRow, camera_id)
+
+
+async def grid_at(*, session: AsyncSession, lat: float, lon: float) -> tables.GridRow | None:
+    """The grid whose bounding box holds the point."""
+    query = select(tables.GridRow).where(
+        tables.GridRow.min_lat <= lat,  # type: ignore[operator]
+        tables.GridRow.max_lat > lat,  # type: ignore[operator]
+        tables.GridRow.min_lon <= lon,  # type: ignore[operator]
+        tables.GridRow.max_lon > lon,  # type: ignore[operator]
+    )
+    return (await session.execute(query)).scalars().first()
+
+
+async def grid_team(
+    *, session: AsyncSession, grid_id: str
+) -> tuple[policy.GridTeam, list[tables.MemberRow]] | None:
+    """The grid's team and every roster member the ladder may reach for it."""
+    grid = await session.get(tables.GridRow, grid_id)
+    if grid is None:
+        return None
+    grid_members = (
+        (await session.execute(select(tables.MemberRow).where(tables.MemberRow.grid_id == grid_id)))
+        .scalars()
+        .all()
+    )
+    people = list(grid_members)
+    if grid.committee_member_id:
+        committee = await session.get(tables.MemberRow, grid.committee_member_id)
+        if committee is not None:
+            people.append(committee)
+    team = policy.GridTeam(
+        grid_id=grid.id,
+        member_ids=tuple(sorted(member.id for member in grid_members)),
+        leader_id=grid.leader_id,
+        committee_member_id=grid.committee_member_id,
+    )
+    return team, people
+
+
+async def count_households(*, session: AsyncSession) -> int:
+    """How many households the roster holds."""
+    return int(
+        (await session.execute(select(func.count()).select_from(tables.HouseholdRow))).scalar_one()
+    )
+
+
+async def load_community(*, session: AsyncSession, community: demo_community.Community) -> None:
+    """Replace the roster with the given community in one transaction."""
+    for model in reversed(tables.ROSTER_TABLES):
+        await session.execute(delete(model))
+    session.add_all(
+        tables.GridRow(
+            id=g.id,
+            name=g.name,
+            leader_id=g.leader_id,
+            committee_member_id=g.committee_member_id,
+            min_lat=g.bounds[0],
+            min_lon=g.bounds[1],
+            max_lat=g.bounds[2],
+            max_lon=g.bounds[3],
+        )
+        for g in community.grids
+    )
+    session.add_all(
+        tables.MemberRow(
+            id=m.id, name=m.name, role=m.role, grid_id=m.grid_id, skills=list(m.skills)
+        )
+        for m in community.members
+    )
+    session.add_all(tables.HouseholdRow(**vars(h)) for h in community.households)
+    session.add_all(tables.ResidentRow(**vars(r)) for r in community.residents)
+    session.add_all(tables.CameraRow(**vars(c)) for c in community.cameras)
+    await session.commit()
