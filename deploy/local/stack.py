@@ -345,15 +345,23 @@ def wait_ready(
 def run(
     cmd: list[str],
     what: str,
+    *,
     cwd: Path | None = None,
     env: dict[str, str] | None = None,
     new_session: bool = False,
+    check: bool = True,
 ) -> subprocess.CompletedProcess[str]:
-    """Run a command capturing its output; raise StackError with that output on failure."""
+    """Run a command capturing its output; with check, raise StackError showing it on failure."""
     result = subprocess.run(
-        cmd, capture_output=True, text=True, cwd=cwd, env=env, start_new_session=new_session
+        cmd,
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env=env,
+        start_new_session=new_session,
+        check=False,
     )
-    if result.returncode != 0:
+    if check and result.returncode != 0:
         output = (result.stdout + result.stderr).strip()
         raise StackError(f"{what} failed (exit {result.returncode}): {shlex.join(cmd)}\n{output}")
     return result
@@ -409,9 +417,9 @@ def pick_port(name: str, wanted: int, explicit: bool, taken: set[int]) -> int:
     if wanted not in taken and port_free(wanted):
         return wanted
     if explicit:
-        raise StackError(f"{name}: port {wanted} was requested but is in use by another process")
+        raise StackError(f"{name} {wanted} was requested but is in use by another process")
     port = any_free_port(taken)
-    log(f"{name}: port {wanted} is busy (not ours), using {port} instead")
+    log(f"{name} {wanted} is busy (not ours), using {port} instead")
     return port
 
 
@@ -426,7 +434,8 @@ def choose_ports(name: str, state: dict[str, dict[str, int]], keys: list[str]) -
             wanted, explicit = override + offset, True
         else:
             wanted, explicit = int(remembered.get(key, base + offset)), False
-        chosen[key] = pick_port(f"{name} {key}", wanted, explicit, set(chosen.values()))
+        label = f"{name}: {key.replace('_', ' ')}"
+        chosen[key] = pick_port(label, wanted, explicit, set(chosen.values()))
     return chosen
 
 
@@ -479,7 +488,7 @@ def ensure_packages(services: list[str]) -> None:
     log(f"installing {' '.join(missing)}")
     env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
     for cmd in (["apt-get", "update"], ["apt-get", "install", "-y", *missing]):
-        if subprocess.run(cmd, stdout=sys.stderr, env=env).returncode != 0:
+        if subprocess.run(cmd, stdout=sys.stderr, env=env, check=False).returncode != 0:
             raise StackError(f"{shlex.join(cmd)} failed")
     still = missing_packages(services)
     if still:
@@ -859,8 +868,8 @@ def pg_prepare_dirs(layout: Layout) -> None:
         raise StackError(f"OS user {PG_OS_USER!r} is missing (is postgresql installed?)") from exc
     for path in (layout.pg_dir, layout.pg_run, log_path):
         os.chown(path, user.pw_uid, user.pw_gid)
-    check = subprocess.run(as_pg_user(["test", "-w", str(layout.pg_dir)]), cwd="/")
-    if check.returncode != 0:
+    access = run(as_pg_user(["test", "-w", str(layout.pg_dir)]), "access check", check=False)
+    if access.returncode != 0:
         raise StackError(
             f"the {PG_OS_USER} OS user cannot reach {layout.pg_dir}; set GRIDLOOP_STACK_DIR to a "
             "directory whose parents are world-traversable (e.g. under /tmp)"
@@ -883,9 +892,7 @@ def pg_initdb(layout: Layout) -> None:
         "--auth=trust",
         "--encoding=UTF8",
     ]
-    first = subprocess.run(
-        as_pg_user([*base, "--locale=C.UTF-8"]), capture_output=True, text=True, cwd=layout.pg_dir
-    )
+    first = run(as_pg_user([*base, "--locale=C.UTF-8"]), "initdb", cwd=layout.pg_dir, check=False)
     if first.returncode != 0:
         log("postgres: initdb with C.UTF-8 failed, retrying with --no-locale")
         if layout.pg_data.exists():
@@ -901,7 +908,7 @@ def pg_pid(layout: Layout) -> int | None:
 def pg_ready(port: int) -> bool:
     """True if pg_isready reports the server accepting connections."""
     cmd = [pg_bin("pg_isready"), "-q", "-h", HOST, "-p", str(port), "-t", "2"]
-    return subprocess.run(cmd, capture_output=True).returncode == 0
+    return run(cmd, "pg_isready", check=False).returncode == 0
 
 
 def pg_query(port: int, sql: str, database: str = "postgres") -> str:
@@ -1000,7 +1007,7 @@ def pg_stop(layout: Layout) -> None:
         str(int(STOP_TIMEOUT)),
         "stop",
     ]
-    result = subprocess.run(as_pg_user(cmd), capture_output=True, text=True, cwd=layout.pg_dir)
+    result = run(as_pg_user(cmd), "pg_ctl stop", cwd=layout.pg_dir, check=False)
     if result.returncode != 0:
         log(f"postgres: pg_ctl stop failed: {(result.stdout + result.stderr).strip()}")
         signal_pid(pid, signal.SIGQUIT, group=False)
@@ -1047,6 +1054,28 @@ def local_url(service: str, port: int) -> str:
     return f"postgresql://{PG_DB_USER}@{HOST}:{port}/{PG_DATABASE}"
 
 
+def redact(value: str) -> str:
+    """Hide a password inside a URL for log output."""
+    return re.sub(r"(://[^/@:]*:)[^/@]*@", r"\1***@", value)
+
+
+def check_port_overrides(
+    layout: Layout, state: dict[str, dict[str, int]], services: list[str]
+) -> None:
+    """Fail before starting anything if an explicitly requested port is taken by a stranger."""
+    for service in services:
+        port = env_port(PORT_ENV[service])
+        if port is None or service_pid(layout, state, service) is not None:
+            continue
+        wanted = [port, port + 1] if service == "kafka" else [port]
+        busy = [str(p) for p in wanted if not port_free(p)]
+        if busy:
+            raise StackError(
+                f"{service}: {PORT_ENV[service]}={port} but port {', '.join(busy)} is in use "
+                "by another process"
+            )
+
+
 def render_env(urls: dict[str, str]) -> str:
     """Shell lines NAME=value for the connection environment."""
     return "".join(f"{URL_ENV[s]}={shlex.quote(urls[s])}\n" for s in SERVICES)
@@ -1083,11 +1112,12 @@ def cmd_up(layout: Layout, reset: bool) -> int:
         local = [s for s in SERVICES if external(s) is None]
         ensure_packages(local)
         state = load_state(layout)
+        check_port_overrides(layout, state, local)
         urls = {}
         for service in SERVICES:
             value = external(service)
             if value is not None:
-                log(f"{service}: using external {URL_ENV[service]}={value}")
+                log(f"{service}: using external {URL_ENV[service]}={redact(value)}")
                 urls[service] = value
             else:
                 urls[service] = UP[service](layout, state)
@@ -1125,7 +1155,7 @@ def cmd_status(layout: Layout) -> int:
     for service in SERVICES:
         value = external(service)
         if value is not None:
-            print(f"{service:<9} external  {URL_ENV[service]}={value}")
+            print(f"{service:<9} external  {URL_ENV[service]}={redact(value)}")
             continue
         ports = state.get(service, {})
         port = ports.get("port", DEFAULT_PORTS[service])

@@ -1,0 +1,54 @@
+"""Fixtures for tests against the real stack; unit tests use none of them."""
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from services.common import database
+from tests.support import stack
+from tests.support.services import ServiceProcess
+
+
+@pytest.fixture(scope="session")
+def infra_env() -> dict[str, str]:
+    """The running local stack (started if needed)."""
+    return stack.stack_env()
+
+
+@pytest.fixture(scope="module")
+def run_env(infra_env: dict[str, str]) -> dict[str, str]:
+    """A private database, topics, groups and Redis namespace for one test module."""
+    name = f"gridloop_test_{uuid.uuid4().hex[:12]}"
+    url = asyncio.run(stack.create_database(infra_env["DATABASE_URL"], name))
+    return stack.isolated_settings(infra_env, database_url=url)
+
+
+@pytest.fixture(scope="module")
+def log_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("service-logs")
+
+
+@pytest.fixture(scope="module")
+def services(run_env: dict[str, str], log_dir: Path) -> Iterator[dict[str, ServiceProcess]]:
+    """Intake, dispatch (with the demo community) and ledger running as real processes."""
+    loader = ServiceProcess("dispatch", run_env, log_dir, command="load-demo")
+    loader.run_to_completion()
+    running = {
+        name: ServiceProcess(name, run_env, log_dir).start()
+        for name in ("dispatch", "ledger", "intake")
+    }
+    yield running
+    for process in running.values():
+        process.stop()
+
+
+@pytest.fixture(scope="module")
+async def engine(run_env: dict[str, str]) -> AsyncIterator[AsyncEngine]:
+    """Direct access to the test database, to check what the services stored."""
+    engine = database.create_engine(run_env["DATABASE_URL"], pool_size=2)
+    yield engine
+    await engine.dispose()

@@ -1,0 +1,64 @@
+"""The real local stack for tests: start it (idempotently) and give each test run its own slice."""
+
+import os
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import asyncpg
+
+ROOT = Path(__file__).resolve().parents[2]
+STACK_SCRIPT = ROOT / "deploy" / "local" / "stack.py"
+INFRA_VARIABLES = ("KAFKA_BOOTSTRAP_SERVERS", "REDIS_URL", "DATABASE_URL")
+
+
+def stack_env() -> dict[str, str]:
+    """Connection settings of the running stack, starting it when needed."""
+    if all(os.environ.get(name) for name in INFRA_VARIABLES):
+        return {name: os.environ[name] for name in INFRA_VARIABLES}
+    result = subprocess.run(
+        [sys.executable, str(STACK_SCRIPT), "up"],
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"local stack did not start:\n{result.stderr[-4000:]}")
+    pairs = (line.split("=", 1) for line in result.stdout.splitlines() if "=" in line)
+    return {name.removeprefix("export ").strip(): value.strip() for name, value in pairs}
+
+
+def with_database(database_url: str, name: str) -> str:
+    """The same server, another database."""
+    base, _, _ = database_url.rpartition("/")
+    return f"{base}/{name}"
+
+
+async def create_database(database_url: str, name: str) -> str:
+    """Create an empty database for one test run; return its URL."""
+    server_url = database_url.replace("postgresql+asyncpg://", "postgresql://")
+    connection = await asyncpg.connect(with_database(server_url, "postgres"))
+    try:
+        await connection.execute(f'create database "{name}"')
+    finally:
+        await connection.close()
+    return with_database(database_url, name)
+
+
+def isolated_settings(infra: dict[str, str], *, database_url: str) -> dict[str, str]:
+    """Unique topics, groups and Redis namespace, so runs never see each other's data."""
+    run = uuid.uuid4().hex[:10]
+    return {
+        **infra,
+        "DATABASE_URL": database_url,
+        "TOPIC_REPORTS": f"test.{run}.reported",
+        "TOPIC_LIFECYCLE": f"test.{run}.lifecycle",
+        "TOPIC_DEAD_LETTERS": f"test.{run}.deadletters",
+        "TOPIC_PARTITIONS": "3",
+        "DISPATCH_CONSUMER_GROUP": f"test.{run}.dispatch",
+        "LEDGER_CONSUMER_GROUP": f"test.{run}.ledger",
+        "DISPATCH_REDIS_NAMESPACE": f":{run}",
+        "LOG_LEVEL": "INFO",
+    }
