@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.common import database
+from services.demo.processes import ServiceProcess
 from tests.support import stack
-from tests.support.services import ServiceProcess
 
 
 @pytest.fixture(scope="session")

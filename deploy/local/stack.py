@@ -325,6 +325,24 @@ def spawn(cmd: list[str], log_path: Path, cwd: Path) -> subprocess.Popen[bytes]:
         )
 
 
+def launch(
+    name: str, cmd: list[str], log_path: Path, pid_file: Path, ready: Callable[[int], bool]
+) -> int:
+    """Spawn a server, write its pid file and wait for ready(log offset); kill it on failure."""
+    rotate_log(log_path)
+    offset = log_size(log_path)
+    proc = spawn(cmd, log_path, pid_file.parent)
+    pid_file.write_text(f"{proc.pid}\n")
+    try:
+        wait_ready(name, lambda: ready(offset), lambda: proc.poll() is None, log_path)
+    except StackError:
+        if proc.poll() is None:
+            terminate(proc.pid, name)
+        raise
+    log(f"{name}: ready (pid {proc.pid})")
+    return proc.pid
+
+
 def wait_ready(
     name: str,
     ready: Callable[[], bool],
@@ -397,7 +415,7 @@ def any_free_port(exclude: set[int]) -> int:
     while True:
         with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
             sock.bind((HOST, 0))
-            port = sock.getsockname()[1]
+            port = int(sock.getsockname()[1])
         if port not in exclude:
             return port
 
@@ -643,11 +661,9 @@ def kafka_format(
     run(cmd, "kafka storage format")
 
 
-def kafka_start(node: KafkaNode, classpath: str) -> tuple[subprocess.Popen[bytes], int]:
-    """Launch the broker in the background; return it and the log offset at launch."""
-    rotate_log(node.log_path)
-    offset = log_size(node.log_path)
-    cmd = [
+def kafka_command(node: KafkaNode, classpath: str) -> list[str]:
+    """Command line running the broker of a node on the java from PATH."""
+    return [
         "java",
         *KAFKA_HEAP,
         "-XX:+UseG1GC",
@@ -657,9 +673,6 @@ def kafka_start(node: KafkaNode, classpath: str) -> tuple[subprocess.Popen[bytes
         "kafka.Kafka",
         str(node.props),
     ]
-    proc = spawn(cmd, node.log_path, node.home)
-    node.pid_file.write_text(f"{proc.pid}\n")
-    return proc, offset
 
 
 def recv_exact(sock: socket.socket, size: int) -> bytes:
@@ -726,7 +739,13 @@ def kafka_up(layout: Layout, state: dict[str, dict[str, int]]) -> str:
     if pid is not None:
         reuse_check("kafka", pid, node.port, layout)
         wait_ready("kafka", lambda: kafka_serving(node), lambda: pid_alive(pid), node.log_path)
-        return f"{HOST}:{node.port}"
+    else:
+        node = kafka_fresh_start(layout, state)
+    return f"{HOST}:{node.port}"
+
+
+def kafka_fresh_start(layout: Layout, state: dict[str, dict[str, int]]) -> KafkaNode:
+    """Choose ports, write config, format once, launch the broker and wait until it serves."""
     if java_major() < 17:
         raise StackError("Kafka 4 needs Java 17+: sudo apt-get install -y openjdk-17-jre-headless")
     classpath = kafka_classpath()
@@ -738,20 +757,16 @@ def kafka_up(layout: Layout, state: dict[str, dict[str, int]]) -> str:
     state["kafka"] = ports
     save_state(layout, state)
     log(f"kafka: starting on {HOST}:{node.port} (controller {node.controller_endpoint})")
-    proc, offset = kafka_start(node, classpath)
-    try:
-        wait_ready(
-            "kafka",
-            lambda: kafka_serving(node) and log_contains(node.log_path, offset, KAFKA_STARTED_MARK),
-            lambda: proc.poll() is None,
-            node.log_path,
-        )
-    except StackError:
-        if proc.poll() is None:
-            terminate(proc.pid, "kafka")
-        raise
-    log(f"kafka: ready (pid {proc.pid})")
-    return f"{HOST}:{node.port}"
+    launch(
+        "kafka",
+        kafka_command(node, classpath),
+        node.log_path,
+        node.pid_file,
+        lambda offset: (
+            kafka_serving(node) and log_contains(node.log_path, offset, KAFKA_STARTED_MARK)
+        ),
+    )
+    return node
 
 
 def kafka_down(layout: Layout, state: dict[str, dict[str, int]]) -> None:
@@ -785,48 +800,39 @@ def redis_ping(port: int, host: str = HOST, timeout: float = 2.0) -> bool:
         return False
 
 
+def redis_command(layout: Layout, port: int) -> list[str]:
+    """redis-server command line: loopback only, no persistence, pid file in the state dir."""
+    options = {
+        "port": str(port),
+        "bind": HOST,
+        "daemonize": "no",
+        "dir": str(layout.redis_dir),
+        "save": "",
+        "appendonly": "no",
+        "pidfile": str(layout.redis_pid),
+    }
+    return [str(redis_binary())] + [
+        arg for key, value in options.items() for arg in (f"--{key}", value)
+    ]
+
+
 def redis_up(layout: Layout, state: dict[str, dict[str, int]]) -> str:
     """Start (or reuse) Redis; return its URL."""
     port = int(state.get("redis", {}).get("port", 0))
     pid = redis_pid(layout)
-    if pid is None:
+    if pid is not None:
+        reuse_check("redis", pid, port, layout)
+        wait_ready(
+            "redis", lambda: redis_ping(port), lambda: pid_alive(pid), layout.log_file("redis")
+        )
+    else:
         port = choose_ports("redis", state, ["port"])["port"]
         state["redis"] = {"port": port}
         save_state(layout, state)
         layout.redis_dir.mkdir(exist_ok=True)
-        log_path = layout.log_file("redis")
-        rotate_log(log_path)
         log(f"redis: starting on {HOST}:{port}")
-        cmd = [
-            str(redis_binary()),
-            "--port",
-            str(port),
-            "--bind",
-            HOST,
-            "--daemonize",
-            "no",
-            "--dir",
-            str(layout.redis_dir),
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-            "--pidfile",
-            str(layout.redis_pid),
-        ]
-        proc = spawn(cmd, log_path, layout.redis_dir)
-        layout.redis_pid.write_text(f"{proc.pid}\n")
-        try:
-            wait_ready("redis", lambda: redis_ping(port), lambda: proc.poll() is None, log_path)
-        except StackError:
-            if proc.poll() is None:
-                terminate(proc.pid, "redis")
-            raise
-        log(f"redis: ready (pid {proc.pid})")
-    else:
-        reuse_check("redis", pid, port, layout)
-        log_path = layout.log_file("redis")
-        wait_ready("redis", lambda: redis_ping(port), lambda: pid_alive(pid), log_path)
+        cmd = redis_command(layout, port)
+        launch("redis", cmd, layout.log_file("redis"), layout.redis_pid, lambda _: redis_ping(port))
     return f"redis://{HOST}:{port}/0"
 
 
@@ -889,6 +895,8 @@ def pg_initdb(layout: Layout) -> None:
         str(layout.pg_data),
         "-U",
         PG_DB_USER,
+        # Trust auth is acceptable only because this is a local development stack that listens
+        # on 127.0.0.1 and a private socket dir; never use these settings for a shared server.
         "--auth=trust",
         "--encoding=UTF8",
     ]
@@ -986,7 +994,8 @@ def postgres_up(layout: Layout, state: dict[str, dict[str, int]]) -> str:
         layout.log_file("postgres"),
     )
     pg_ensure_database(port)
-    log(f"postgres: ready (pid {pg_pid(layout)})")
+    if pid is None:
+        log(f"postgres: ready (pid {pg_pid(layout)})")
     return f"postgresql://{PG_DB_USER}@{HOST}:{port}/{PG_DATABASE}"
 
 

@@ -1,4 +1,4 @@
-"""Service processes for tests: real `python -m services.X serve` on free loopback ports."""
+"""Service processes: real `python -m services.X serve` children, for the demo and the tests."""
 
 import os
 import signal
@@ -10,7 +10,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.support.stack import ROOT
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def free_port() -> int:
@@ -23,9 +23,17 @@ def free_port() -> int:
 class ServiceProcess:
     """One service in its own process, with its log kept for failure reports."""
 
-    def __init__(self, name: str, env: dict[str, str], log_dir: Path, *, command: str = "serve"):
+    def __init__(
+        self,
+        name: str,
+        env: dict[str, str],
+        log_dir: Path,
+        *,
+        command: str = "serve",
+        port: int | None = None,
+    ) -> None:
         self.name = name
-        self.port = free_port()
+        self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         prefix = name.upper()
         self._env = {
@@ -56,7 +64,7 @@ class ServiceProcess:
         return self
 
     def wait_ready(self, within_s: float) -> None:
-        """Poll /readyz until 200, failing with the log tail if the process dies or time runs out."""
+        """Poll /readyz until 200; fail with the log tail if the process dies or time runs out."""
         deadline = time.monotonic() + within_s
         while time.monotonic() < deadline:
             assert self._process is not None

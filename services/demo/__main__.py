@@ -1,0 +1,115 @@
+"""`make run`: the three services, the demo community, a live stream of incidents being handled.
+
+Expects the infrastructure settings in the environment (the Makefile brings up the local stack).
+Ctrl-C stops every process it started.
+"""
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import os
+import signal
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+from services.demo import incidents, officers
+from services.demo.processes import ServiceProcess
+
+logger = logging.getLogger("gridloop.demo")
+PORTS = {"intake": 8001, "dispatch": 8002, "ledger": 8003}
+
+
+def main() -> None:
+    """Start everything, feed incidents, print a live summary until interrupted."""
+    parser = argparse.ArgumentParser(prog="python -m services.demo")
+    parser.add_argument("--rate", type=float, default=2.0, help="incidents per second")
+    parser.add_argument(
+        "--duration", type=float, default=0, help="seconds to run (0: until Ctrl-C)"
+    )
+    arguments = parser.parse_args()
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    log_dir = Path(
+        os.environ.get("GRIDLOOP_DEMO_LOG_DIR") or tempfile.mkdtemp(prefix="gridloop-demo-")
+    )
+    env = dict(os.environ)
+    loader = ServiceProcess("dispatch", env, log_dir, command="load-demo", port=PORTS["dispatch"])
+    print("loading the demo community (9 grids, 60 party members, 586 households, 2,196 residents)")
+    loader.run_to_completion()
+    running: list[ServiceProcess] = []
+    try:
+        for name in ("dispatch", "ledger", "intake"):
+            process = ServiceProcess(name, env, log_dir, port=PORTS[name])
+            running.append(process)
+            process.start()
+            print(f"{name:9s} ready on {process.url}  (docs: {process.url}/docs)")
+        print(f"service logs in {log_dir}\n")
+        asyncio.run(_feed(rate=arguments.rate, duration=arguments.duration))
+    except KeyboardInterrupt:
+        print("\nstopping")
+    finally:
+        for process in reversed(running):
+            process.stop()
+
+
+async def _feed(*, rate: float, duration: float) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    loop.add_signal_handler(signal.SIGINT, stop.set)
+    loop.add_signal_handler(signal.SIGTERM, stop.set)
+    if duration:
+        loop.call_later(duration, stop.set)
+    dispatch_url, intake_url, ledger_url = (
+        f"http://127.0.0.1:{PORTS[n]}" for n in ("dispatch", "intake", "ledger")
+    )
+    workers = [
+        asyncio.create_task(officers.work(dispatch_url, stop=stop)),
+        asyncio.create_task(_report(intake_url, rate=rate, stop=stop)),
+        asyncio.create_task(_summarise(ledger_url, stop=stop)),
+    ]
+    await stop.wait()
+    for worker in workers:
+        worker.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await asyncio.gather(*workers, return_exceptions=True)
+
+
+async def _report(intake_url: str, *, rate: float, stop: asyncio.Event) -> None:
+    bodies = incidents.stream()
+    async with httpx.AsyncClient(base_url=intake_url, timeout=10) as client:
+        while not stop.is_set():
+            body = next(bodies)
+            try:
+                response = await client.post("/v1/incidents", json=body)
+                if response.status_code != 202:
+                    logger.warning("intake answered %s: %s", response.status_code, response.text)
+            except httpx.HTTPError as error:
+                logger.warning("intake unreachable: %s", error)
+            await asyncio.sleep(1 / rate)
+
+
+async def _summarise(ledger_url: str, *, stop: asyncio.Event) -> None:
+    started = time.monotonic()
+    async with httpx.AsyncClient(base_url=ledger_url, timeout=10) as client:
+        while not stop.is_set():
+            await asyncio.sleep(5)
+            try:
+                stats = (await client.get("/v1/stats")).json()
+            except httpx.HTTPError as error:
+                logger.warning("ledger unreachable: %s", error)
+                continue
+            by = stats["by_status"]
+            print(
+                f"[{time.monotonic() - started:6.0f}s] reported {stats['total']:5d} | "
+                f"assigned {by['assigned']:4d} | accepted {by['accepted']:4d} | "
+                f"resolved {by['resolved']:5d} | transferred {by['transferred']:3d} | "
+                f"waiting {by['reported']:3d}",
+                flush=True,
+            )
+
+
+if __name__ == "__main__":
+    main()
