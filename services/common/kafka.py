@@ -79,10 +79,13 @@ class Publisher:
         for event in events:
             observability.EVENTS_PRODUCED.labels(topic, event.type).inc()
 
-    async def dead_letter(self, topic: str, record: ConsumerRecord, reason: str) -> None:
+    async def dead_letter(
+        self, topic: str, record: ConsumerRecord, *, reason: str, consumer_group: str
+    ) -> None:
         """Copy an unprocessable record to the dead-letter topic with the reason in headers."""
         headers = list(record.headers or ()) + [
             ("dlq_reason", reason.encode()[:1000]),
+            ("dlq_consumer_group", consumer_group.encode()),
             ("dlq_source_topic", record.topic.encode()),
             ("dlq_source_partition", str(record.partition).encode()),
             ("dlq_source_offset", str(record.offset).encode()),
@@ -123,6 +126,7 @@ class ConsumerLoop:
         self,
         *,
         consumer: AIOKafkaConsumer,
+        consumer_group: str,
         topics: Sequence[str],
         handle_batch: BatchHandler,
         publisher: Publisher,
@@ -131,6 +135,7 @@ class ConsumerLoop:
         retry_delay_s: float = 1.0,
     ) -> None:
         self._consumer = consumer
+        self._group = consumer_group
         self._topics = list(topics)
         self._handle_batch = handle_batch
         self._publisher = publisher
@@ -170,7 +175,9 @@ class ConsumerLoop:
                 event = envelope.decode(record)
             except envelope.PoisonMessage as poison:
                 logger.warning("dead-lettering %s@%s: %s", partition, record.offset, poison)
-                await self._publisher.dead_letter(self._dead_letter_topic, record, str(poison))
+                await self._publisher.dead_letter(
+                    self._dead_letter_topic, record, reason=str(poison), consumer_group=self._group
+                )
                 continue
             observability.EVENTS_CONSUMED.labels(record.topic, event.type).inc()
             events.append(event)

@@ -25,6 +25,7 @@ async def start(settings: LedgerSettings) -> Ledger:
             consumer=kafka.create_consumer(
                 settings.infra, group_id=settings.consumer_group, client_id="gridloop-ledger"
             ),
+            consumer_group=settings.consumer_group,
             topics=[settings.infra.topic_reports, settings.infra.topic_lifecycle],
             handle_batch=functools.partial(handlers.record_batch, deps=deps),
             publisher=infra.publisher,

@@ -1,0 +1,1 @@
+"""Local gridloop stack: real Kafka (KRaft), Redis and PostgreSQL servers on 127.0.0.1."""

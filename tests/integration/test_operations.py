@@ -1,0 +1,58 @@
+"""Every service answers its probes, exposes metrics and documents its API."""
+
+import httpx
+import pytest
+
+from services.demo.processes import ServiceProcess
+from tests.support import flow
+
+
+@pytest.mark.parametrize("name", ["intake", "dispatch", "ledger"])
+def test_probes_metrics_and_docs(services: dict[str, ServiceProcess], name: str) -> None:
+    url = services[name].url
+    assert httpx.get(f"{url}/healthz").json() == {"status": "ok"}
+    ready = httpx.get(f"{url}/readyz")
+    assert ready.status_code == 200
+    assert ready.json()["checks"] == {
+        "kafka": "ok",
+        "redis": "ok",
+        "database": "ok",
+        "workers": "ok",
+    }
+    metrics = httpx.get(f"{url}/metrics").text
+    assert "gridloop_http_requests_total" in metrics
+    assert httpx.get(f"{url}/docs").status_code == 200
+    assert httpx.get(f"{url}/openapi.json").json()["info"]["title"] == f"gridloop {name}"
+
+
+async def test_dispatch_refuses_an_illegal_transition_with_409(
+    services: dict[str, ServiceProcess],
+) -> None:
+    households = flow.distinct_households(1, seed=4)
+    incident = next(iter(await flow.report_all(services["intake"].url, households)))
+    async with httpx.AsyncClient(base_url=services["dispatch"].url) as dispatch:
+
+        async def assigned() -> bool:
+            return (await dispatch.get(f"/v1/cases/{incident}")).status_code == 200
+
+        await flow.wait_for(assigned, within_s=30, what="the case to be assigned")
+        assignee = (await dispatch.get(f"/v1/cases/{incident}")).json()["assignee_id"]
+        early = await dispatch.post(
+            f"/v1/cases/{incident}/resolve", json={"member_id": assignee, "result": "done"}
+        )
+        assert early.status_code == 409
+        assert "cannot resolve a case that is assigned" in early.text
+        stranger = await dispatch.post(f"/v1/cases/{incident}/accept", json={"member_id": "P999"})
+        assert stranger.status_code == 409
+        assert "only the assignee" in stranger.text
+        accepted = await dispatch.post(f"/v1/cases/{incident}/accept", json={"member_id": assignee})
+        assert accepted.status_code == 200
+        assert accepted.json()["status"] == "accepted"
+        resolved = await dispatch.post(
+            f"/v1/cases/{incident}/resolve", json={"member_id": assignee, "result": "cleared"}
+        )
+        assert resolved.json()["status"] == "resolved"
+        missing = await dispatch.post(
+            "/v1/cases/00000000-0000-0000-0000-000000000000/accept", json={"member_id": "P001"}
+        )
+        assert missing.status_code == 404
