@@ -1,5 +1,7 @@
 """PostgreSQL through SQLModel on SQLAlchemy's asyncio engine with asyncpg."""
 
+from collections.abc import Sequence
+
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel import SQLModel
@@ -35,7 +37,7 @@ async def ping(engine: AsyncEngine) -> None:
 SCHEMA_LOCK_ID = 0x67726964  # serialises schema creation between replicas starting together
 
 
-async def create_tables(engine: AsyncEngine, models: list[type[SQLModel]]) -> None:
+async def create_tables(engine: AsyncEngine, models: Sequence[type[SQLModel]]) -> None:
     """Create this service's tables if missing (one service's replicas may start at once)."""
     tables = [model.__table__ for model in models]  # type: ignore[attr-defined]
     async with engine.begin() as connection:

@@ -32,6 +32,7 @@ def main() -> None:
     )
     arguments = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     log_dir = Path(
         os.environ.get("GRIDLOOP_DEMO_LOG_DIR") or tempfile.mkdtemp(prefix="gridloop-demo-")
     )
@@ -48,6 +49,7 @@ def main() -> None:
             print(f"{name:9s} ready on {process.url}  (docs: {process.url}/docs)")
         print(f"service logs in {log_dir}\n")
         asyncio.run(_feed(rate=arguments.rate, duration=arguments.duration))
+        print("\nstopping")
     except KeyboardInterrupt:
         print("\nstopping")
     finally:

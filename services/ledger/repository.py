@@ -4,8 +4,9 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func
 from sqlalchemy.dialects.postgresql import insert
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.common import envelope
@@ -32,7 +33,7 @@ async def append_new(
         insert(LedgerEntry)
         .values(rows)
         .on_conflict_do_nothing(index_elements=["event_id"])
-        .returning(LedgerEntry.event_id)  # type: ignore[arg-type]
+        .returning(col(LedgerEntry.event_id))
     )
     return set((await session.execute(statement)).scalars().all())
 
@@ -59,8 +60,8 @@ async def lock_states(
     )
     query = (
         select(IncidentState)
-        .where(IncidentState.incident_id.in_(ordered))  # type: ignore[attr-defined]
-        .order_by(IncidentState.incident_id)  # type: ignore[arg-type]
+        .where(col(IncidentState.incident_id).in_(ordered))
+        .order_by(col(IncidentState.incident_id))
         .with_for_update()
     )
     states = (await session.execute(query)).scalars().all()
@@ -71,13 +72,13 @@ async def timeline(*, session: AsyncSession, incident_id: uuid.UUID) -> list[Led
     """Every entry of one incident in the order it happened."""
     query = (
         select(LedgerEntry)
-        .where(LedgerEntry.incident_id == incident_id)
-        .order_by(LedgerEntry.occurred_at, LedgerEntry.seq)  # type: ignore[arg-type]
+        .where(col(LedgerEntry.incident_id) == incident_id)
+        .order_by(col(LedgerEntry.occurred_at), col(LedgerEntry.seq))
     )
     return list((await session.execute(query)).scalars().all())
 
 
 async def counts_by_status(*, session: AsyncSession) -> dict[str, int]:
     """How many incidents are in each status."""
-    query = select(IncidentState.status, func.count()).group_by(IncidentState.status)
+    query = select(col(IncidentState.status), func.count()).group_by(col(IncidentState.status))
     return dict((await session.execute(query)).all())

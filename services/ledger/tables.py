@@ -51,4 +51,4 @@ class IncidentState(SQLModel, table=True):
     event_count: int = 0
 
 
-ALL_TABLES = [LedgerEntry, IncidentState]
+ALL_TABLES: list[type[SQLModel]] = [LedgerEntry, IncidentState]

@@ -2,8 +2,9 @@
 
 import uuid
 
-from sqlalchemy import func, select
+from sqlalchemy import func
 from sqlalchemy.dialects.postgresql import insert
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.common.events import CaseStatus
@@ -18,7 +19,7 @@ async def insert_if_new(*, session: AsyncSession, case: CaseRow) -> bool:
         insert(CaseRow)
         .values(**case.model_dump())
         .on_conflict_do_nothing(index_elements=["incident_id"])
-        .returning(CaseRow.incident_id)  # type: ignore[arg-type]
+        .returning(col(CaseRow.incident_id))
     )
     return (await session.execute(statement)).first() is not None
 
@@ -30,7 +31,7 @@ async def get(*, session: AsyncSession, incident_id: uuid.UUID) -> CaseRow | Non
 
 async def lock(*, session: AsyncSession, incident_id: uuid.UUID) -> CaseRow | None:
     """One case, locked until the transaction ends, so transitions on it are serialised."""
-    query = select(CaseRow).where(CaseRow.incident_id == incident_id).with_for_update()
+    query = select(CaseRow).where(col(CaseRow.incident_id) == incident_id).with_for_update()
     return (await session.execute(query)).scalars().first()
 
 
@@ -45,20 +46,20 @@ async def search(
     """Cases matching the filters, oldest assignment first."""
     query = select(CaseRow)
     if status is not None:
-        query = query.where(CaseRow.status == status)
+        query = query.where(col(CaseRow.status) == status)
     if assignee_id is not None:
-        query = query.where(CaseRow.assignee_id == assignee_id)
+        query = query.where(col(CaseRow.assignee_id) == assignee_id)
     if grid_id is not None:
-        query = query.where(CaseRow.grid_id == grid_id)
-    query = query.order_by(CaseRow.assigned_at).limit(limit)  # type: ignore[arg-type]
+        query = query.where(col(CaseRow.grid_id) == grid_id)
+    query = query.order_by(col(CaseRow.assigned_at)).limit(limit)
     return list((await session.execute(query)).scalars().all())
 
 
 async def open_case_counts(*, session: AsyncSession) -> dict[str, int]:
     """Open cases per assignee, the truth the Redis load counters are rebuilt from."""
     query = (
-        select(CaseRow.assignee_id, func.count())
-        .where(CaseRow.status.in_(OPEN_STATUSES), CaseRow.assignee_id.is_not(None))  # type: ignore[attr-defined]
-        .group_by(CaseRow.assignee_id)
+        select(col(CaseRow.assignee_id), func.count())
+        .where(col(CaseRow.status).in_(OPEN_STATUSES), col(CaseRow.assignee_id).is_not(None))
+        .group_by(col(CaseRow.assignee_id))
     )
-    return dict((await session.execute(query)).all())
+    return {assignee: count for assignee, count in (await session.execute(query)).all() if assignee}

@@ -48,5 +48,5 @@ class LiveState:
         async with self._redis.pipeline(transaction=True) as pipe:
             pipe.delete(self._load_key)
             if open_cases:
-                pipe.hset(self._load_key, mapping=dict(open_cases))
+                pipe.hset(self._load_key, mapping={k: str(v) for k, v in open_cases.items()})
             await pipe.execute()

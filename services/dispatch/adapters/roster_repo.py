@@ -1,6 +1,7 @@
 """Reading and loading the roster in PostgreSQL."""
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.dispatch import demo_community
@@ -21,10 +22,10 @@ async def camera(*, session: AsyncSession, camera_id: str) -> tables.CameraRow |
 async def grid_at(*, session: AsyncSession, lat: float, lon: float) -> tables.GridRow | None:
     """The grid whose bounding box holds the point."""
     query = select(tables.GridRow).where(
-        tables.GridRow.min_lat <= lat,  # type: ignore[operator]
-        tables.GridRow.max_lat > lat,  # type: ignore[operator]
-        tables.GridRow.min_lon <= lon,  # type: ignore[operator]
-        tables.GridRow.max_lon > lon,  # type: ignore[operator]
+        col(tables.GridRow.min_lat) <= lat,
+        col(tables.GridRow.max_lat) > lat,
+        col(tables.GridRow.min_lon) <= lon,
+        col(tables.GridRow.max_lon) > lon,
     )
     return (await session.execute(query)).scalars().first()
 
@@ -37,7 +38,11 @@ async def grid_team(
     if grid is None:
         return None
     grid_members = (
-        (await session.execute(select(tables.MemberRow).where(tables.MemberRow.grid_id == grid_id)))
+        (
+            await session.execute(
+                select(tables.MemberRow).where(col(tables.MemberRow.grid_id) == grid_id)
+            )
+        )
         .scalars()
         .all()
     )

@@ -91,5 +91,5 @@ class CaseRow(SQLModel, table=True):
     result: str | None = None
 
 
-ROSTER_TABLES = [GridRow, MemberRow, HouseholdRow, ResidentRow, CameraRow]
-ALL_TABLES = [*ROSTER_TABLES, CaseRow]
+ROSTER_TABLES: list[type[SQLModel]] = [GridRow, MemberRow, HouseholdRow, ResidentRow, CameraRow]
+ALL_TABLES: list[type[SQLModel]] = [*ROSTER_TABLES, CaseRow]
