@@ -22,9 +22,9 @@ WORKDIR /src
 COPY requirements.lock ./
 RUN pip install --require-hashes -r requirements.lock
 
-# The project itself, without touching the locked dependencies. README.md is the package's
-# long description; the trailing * keeps the build working while the file does not exist yet.
-COPY pyproject.toml README.md* ./
+# The project itself, without touching the locked dependencies (README.md is its long
+# description, named in pyproject.toml).
+COPY pyproject.toml README.md ./
 COPY services ./services
 RUN pip install --no-deps --no-build-isolation .
 
