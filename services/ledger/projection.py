@@ -4,18 +4,17 @@ from typing import Any
 
 from services.common import envelope, events
 
-STATUS_RANK: dict[events.CaseStatus, int] = {
-    events.CaseStatus.REPORTED: 0,
-    events.CaseStatus.ASSIGNED: 1,
-    events.CaseStatus.TRANSFERRED: 1,
-    events.CaseStatus.ACCEPTED: 2,
-    events.CaseStatus.RESOLVED: 3,
-    events.CaseStatus.CLOSED: 4,
-}
+REPORTED_ONLY = 0
+FROM_LIFECYCLE = 1
 
 
 def changes(*, status_rank: int, event: envelope.CloudEvent) -> dict[str, Any]:
-    """Field updates for one event; status only moves forward, so late arrivals don't undo it."""
+    """Field updates for one event.
+
+    Lifecycle events of one incident arrive in order (one key, one partition), so each sets
+    the status it leads to. The report travels on another topic and may arrive after them:
+    it sets the status only while no lifecycle event has.
+    """
     data = event.data
     update: dict[str, Any] = {}
     if isinstance(data, events.IncidentReported):
@@ -40,7 +39,12 @@ def changes(*, status_rank: int, event: envelope.CloudEvent) -> dict[str, Any]:
     elif isinstance(data, events.IncidentResolved):
         update = {"resolved_at": data.occurred_at}
     status = events.status_after(data)
-    if STATUS_RANK[status] >= status_rank:
+    if status is None:
+        return update
+    if isinstance(data, events.IncidentReported):
+        if status_rank == REPORTED_ONLY:
+            update["status"] = status.value
+    else:
         update["status"] = status.value
-        update["status_rank"] = STATUS_RANK[status]
+        update["status_rank"] = FROM_LIFECYCLE
     return update
