@@ -181,6 +181,20 @@ class IncidentDeadlineWarned(EventPayload):
     notified_ids: tuple[str, ...] = ()
 
 
+class IncidentExtensionRequested(EventPayload):
+    """The handler asked for more time; the resolution clock is paused until it is decided."""
+
+    member_id: str
+    reason: str
+    extra_seconds: float
+
+
+class IncidentExtensionRefused(EventPayload):
+    member_id: str
+    refused_by: str
+    resolve_due_at: datetime
+
+
 class IncidentExtended(EventPayload):
     """The resolution deadline was extended on the handler's request."""
 
@@ -241,6 +255,8 @@ EVENT_TYPES: dict[str, type[EventPayload]] = {
         ("resolved", IncidentResolved),
         ("escalated", IncidentEscalated),
         ("deadline_warned", IncidentDeadlineWarned),
+        ("extension_requested", IncidentExtensionRequested),
+        ("extension_refused", IncidentExtensionRefused),
         ("extended", IncidentExtended),
         ("parked", IncidentParked),
         ("unparked", IncidentUnparked),

@@ -14,7 +14,8 @@ from services.common.settings import InfraSettings
 logger = logging.getLogger(__name__)
 
 TOPIC_ALREADY_EXISTS = 36
-BatchHandler = Callable[[Sequence[envelope.CloudEvent]], Awaitable[None]]
+Rejection = tuple[str, str]  # (event id, why it cannot be processed)
+BatchHandler = Callable[[Sequence[envelope.CloudEvent]], Awaitable[Sequence[Rejection] | None]]
 
 
 def create_producer(settings: InfraSettings, *, client_id: str) -> AIOKafkaProducer:
@@ -78,6 +79,21 @@ class Publisher:
         await asyncio.gather(*futures)
         for event in events:
             observability.EVENTS_PRODUCED.labels(topic, event.type).inc()
+
+    async def publish_records(
+        self, records: Sequence[tuple[str, str, envelope.KafkaRecordOut]]
+    ) -> None:
+        """Produce already-encoded events (topic, type, record) in order; wait for every ack."""
+        futures = []
+        for topic, _, record in records:
+            futures.append(
+                await self._producer.send(
+                    topic, value=record.value, key=record.key, headers=record.headers
+                )
+            )
+        await asyncio.gather(*futures)
+        for topic, event_type, _ in records:
+            observability.EVENTS_PRODUCED.labels(topic, event_type).inc()
 
     async def dead_letter(
         self, topic: str, record: ConsumerRecord, *, reason: str, consumer_group: str
@@ -170,17 +186,25 @@ class ConsumerLoop:
 
     async def _process(self, partition: TopicPartition, records: list[ConsumerRecord]) -> None:
         events: list[envelope.CloudEvent] = []
+        record_of: dict[str, ConsumerRecord] = {}
         for record in records:
             try:
                 event = envelope.decode(record)
             except envelope.PoisonMessage as poison:
-                logger.warning("dead-lettering %s@%s: %s", partition, record.offset, poison)
-                await self._publisher.dead_letter(
-                    self._dead_letter_topic, record, reason=str(poison), consumer_group=self._group
-                )
+                await self._dead_letter(record, str(poison))
                 continue
             observability.EVENTS_CONSUMED.labels(record.topic, event.type).inc()
             events.append(event)
+            record_of[event.id] = record
         if events:
-            await self._handle_batch(events)
+            for event_id, reason in await self._handle_batch(events) or ():
+                await self._dead_letter(record_of[event_id], reason)
         await self._consumer.commit({partition: records[-1].offset + 1})
+
+    async def _dead_letter(self, record: ConsumerRecord, reason: str) -> None:
+        logger.warning(
+            "dead-lettering %s-%s@%s: %s", record.topic, record.partition, record.offset, reason
+        )
+        await self._publisher.dead_letter(
+            self._dead_letter_topic, record, reason=reason, consumer_group=self._group
+        )

@@ -1,9 +1,13 @@
 """Dispatch settings, from DISPATCH_* environment variables plus the shared infrastructure ones."""
 
+from pathlib import Path
+
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from services.common.settings import InfraSettings
+
+DEFAULT_CATALOGUE = Path(__file__).with_name("catalogue.toml")
 
 
 class DispatchSettings(BaseSettings):
@@ -13,7 +17,14 @@ class DispatchSettings(BaseSettings):
     port: int = 8002
     consumer_group: str = "gridloop-dispatch"
     run_consumer: bool = True
+    run_timers: bool = True
     redis_namespace: str = ""
+    catalogue_file: Path = DEFAULT_CATALOGUE
+    heartbeat_ttl_s: float = 120.0
+    household_cap: int = 10
+    timer_poll_s: float = 0.2
+    reconcile_interval_s: float = 2.0
+    outbox_grace_s: float = 3.0
     infra: InfraSettings = Field(default_factory=InfraSettings)
 
 

@@ -37,22 +37,27 @@ async def test_dispatch_refuses_an_illegal_transition_with_409(
 
         await flow.wait_for(assigned, within_s=30, what="the case to be assigned")
         assignee = (await dispatch.get(f"/v1/cases/{incident}")).json()["assignee_id"]
+        me = {"X-Member-Id": assignee}
         early = await dispatch.post(
-            f"/v1/cases/{incident}/resolve", json={"member_id": assignee, "result": "done"}
+            f"/v1/cases/{incident}/resolve", json={"result": "done"}, headers=me
         )
         assert early.status_code == 409
         assert "cannot resolve a case that is assigned" in early.text
-        stranger = await dispatch.post(f"/v1/cases/{incident}/accept", json={"member_id": "P999"})
+        stranger = await dispatch.post(
+            f"/v1/cases/{incident}/accept", headers={"X-Member-Id": "P060"}
+        )
         assert stranger.status_code == 409
         assert "only the assignee" in stranger.text
-        accepted = await dispatch.post(f"/v1/cases/{incident}/accept", json={"member_id": assignee})
+        nobody = await dispatch.post(f"/v1/cases/{incident}/accept")
+        assert nobody.status_code == 401
+        accepted = await dispatch.post(f"/v1/cases/{incident}/accept", headers=me)
         assert accepted.status_code == 200
         assert accepted.json()["status"] == "accepted"
         resolved = await dispatch.post(
-            f"/v1/cases/{incident}/resolve", json={"member_id": assignee, "result": "cleared"}
+            f"/v1/cases/{incident}/resolve", json={"result": "cleared"}, headers=me
         )
         assert resolved.json()["status"] == "resolved"
         missing = await dispatch.post(
-            "/v1/cases/00000000-0000-0000-0000-000000000000/accept", json={"member_id": "P001"}
+            "/v1/cases/00000000-0000-0000-0000-000000000000/accept", headers=me
         )
         assert missing.status_code == 404

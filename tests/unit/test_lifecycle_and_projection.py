@@ -1,39 +1,12 @@
-"""The case state machine and the ledger projection, without IO."""
+"""The ledger projection, without IO."""
 
 import uuid
 from datetime import UTC, datetime
 
-import pytest
-
 from services.common import envelope, events
-from services.dispatch.domain import lifecycle
 from services.ledger import projection
 
 NOW = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
-
-
-def test_assignee_accepts_then_resolves() -> None:
-    accepted = lifecycle.next_status(
-        action="accept", current=events.CaseStatus.ASSIGNED, actor_id="P1", assignee_id="P1"
-    )
-    resolved = lifecycle.next_status(
-        action="resolve", current=accepted, actor_id="P1", assignee_id="P1"
-    )
-    assert (accepted, resolved) == (events.CaseStatus.ACCEPTED, events.CaseStatus.RESOLVED)
-
-
-def test_resolving_an_unaccepted_case_is_illegal() -> None:
-    with pytest.raises(lifecycle.IllegalTransition, match="cannot resolve a case that is assigned"):
-        lifecycle.next_status(
-            action="resolve", current=events.CaseStatus.ASSIGNED, actor_id="P1", assignee_id="P1"
-        )
-
-
-def test_only_the_assignee_may_accept() -> None:
-    with pytest.raises(lifecycle.IllegalTransition, match="only the assignee"):
-        lifecycle.next_status(
-            action="accept", current=events.CaseStatus.ASSIGNED, actor_id="P2", assignee_id="P1"
-        )
 
 
 def _event(data: events.EventPayload) -> envelope.CloudEvent:

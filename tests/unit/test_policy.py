@@ -4,7 +4,16 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from services.common.events import Rung
-from services.dispatch.domain.policy import Decision, GridTeam, Officer, Situation, choose_assignee
+from services.dispatch.domain.policy import (
+    LADDER,
+    Decision,
+    GridTeam,
+    Officer,
+    Situation,
+    choose_assignee,
+    choose_helpers,
+    escalate,
+)
 
 TEAM = GridTeam(
     grid_id="G01",
@@ -109,3 +118,57 @@ def test_never_picks_an_unavailable_officer_when_an_available_one_exists(
     linked = roster["P002"]
     if linked.on_duty and linked.has_room:
         assert decision.assignee_id == "P002"
+
+
+def test_escalation_climbs_one_rung_at_a_time_and_says_why() -> None:
+    busy = {member: {"on_duty": False} for member in ("P003", "P004")}
+    climbs, decision = escalate(
+        situation(missed_by=frozenset({"P002"})),
+        TEAM,
+        officers(**busy),
+        current_rung=Rung.LINKED_MEMBER,
+        reason="acknowledgement deadline missed by P002",
+    )
+    assert [(c.from_rung, c.to_rung) for c in climbs] == [
+        (Rung.LINKED_MEMBER, Rung.GRID_MEMBER),
+        (Rung.GRID_MEMBER, Rung.GRID_LEADER),
+    ]
+    assert climbs[0].reason == "acknowledgement deadline missed by P002"
+    assert climbs[1].reason == "no other grid member available"
+    assert (decision.assignee_id, decision.rung) == ("P001", Rung.GRID_LEADER)
+
+
+def test_escalation_from_the_committee_leaves_the_community() -> None:
+    climbs, decision = escalate(
+        situation(), TEAM, officers(), current_rung=Rung.COMMITTEE, reason="missed"
+    )
+    assert [(c.from_rung, c.to_rung) for c in climbs] == [(Rung.COMMITTEE, Rung.TOWN)]
+    assert decision.rung == Rung.TOWN and decision.assignee_id is None
+
+
+@given(
+    start=st.sampled_from(LADDER[:-1]),
+    duty=st.lists(st.booleans(), min_size=5, max_size=5),
+)
+def test_every_escalation_climbs_exactly_one_rung(start: Rung, duty: list[bool]) -> None:
+    ids = ("P001", "P002", "P003", "P004", "C01")
+    roster = officers(**{m: {"on_duty": on} for m, on in zip(ids, duty, strict=True)})
+    climbs, decision = escalate(situation(), TEAM, roster, current_rung=start, reason="missed")
+    assert climbs, "an escalation always climbs"
+    assert climbs[0].from_rung == start
+    for climb in climbs:
+        assert LADDER.index(climb.to_rung) == LADDER.index(climb.from_rung) + 1
+    assert decision.rung == climbs[-1].to_rung
+    if decision.assignee_id is not None:
+        assert roster[decision.assignee_id].on_duty
+
+
+def test_helpers_are_the_least_loaded_available_of_each_role() -> None:
+    roster = {
+        "POL01": Officer("POL01", "police", None, open_cases=4),
+        "POL02": Officer("POL02", "police", None, open_cases=1),
+        "POL03": Officer("POL03", "police", None, on_duty=False),
+        "LAW01": Officer("LAW01", "legal_adviser", None),
+    }
+    helpers = choose_helpers(["police", "legal_adviser", "volunteer"], roster)
+    assert [helper.id for helper in helpers] == ["POL02", "LAW01"]

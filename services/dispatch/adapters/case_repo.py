@@ -2,15 +2,15 @@
 
 import uuid
 
-from sqlalchemy import func
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import cast, func, or_
+from sqlalchemy.dialects.postgresql import JSONB, insert
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.common.events import CaseStatus
 from services.dispatch.adapters.tables import CaseRow
 
-OPEN_STATUSES = (CaseStatus.ASSIGNED, CaseStatus.ACCEPTED)
+OPEN_STATUSES = (CaseStatus.ASSIGNED, CaseStatus.ACCEPTED, CaseStatus.IN_PROGRESS)
 
 
 async def insert_if_new(*, session: AsyncSession, case: CaseRow) -> bool:
@@ -63,3 +63,14 @@ async def open_case_counts(*, session: AsyncSession) -> dict[str, int]:
         .group_by(col(CaseRow.assignee_id))
     )
     return {assignee: count for assignee, count in (await session.execute(query)).all() if assignee}
+
+
+async def tasks_of(
+    *, session: AsyncSession, member_id: str, include_closed: bool = False
+) -> list[CaseRow]:
+    """Cases a member leads or co-handles."""
+    co_handling = cast(col(CaseRow.co_handler_ids), JSONB).contains([member_id])
+    query = select(CaseRow).where(or_(col(CaseRow.assignee_id) == member_id, co_handling))
+    if not include_closed:
+        query = query.where(col(CaseRow.status).in_([*OPEN_STATUSES, CaseStatus.RESOLVED]))
+    return list((await session.execute(query.order_by(col(CaseRow.assigned_at)))).scalars().all())

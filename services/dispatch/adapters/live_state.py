@@ -1,20 +1,29 @@
-"""Live state in Redis: open-case load per member and who is off duty. Rebuilt from PostgreSQL."""
+"""Live state in Redis: open-case load, duty and heartbeats, task notifications.
 
-from collections.abc import Iterable, Mapping
+Redis may lose all of it: loads are rebuilt from PostgreSQL, and a member with no
+heartbeat on record counts as on duty unless they said otherwise.
+"""
+
+import json
+from collections.abc import AsyncIterator, Iterable, Mapping
+from datetime import datetime
+from typing import Any
 
 from redis.asyncio import Redis
 
-LOAD_KEY = "gridloop:dispatch:load"
-OFF_DUTY_KEY = "gridloop:dispatch:off_duty"
+PREFIX = "gridloop:dispatch"
 
 
 class LiveState:
-    """Counters that Redis may lose at any time; `rebuild` restores them from the case table."""
+    """Counters, duty flags and per-member notification channels."""
 
-    def __init__(self, redis: Redis, *, namespace: str = "") -> None:
+    def __init__(self, redis: Redis, *, namespace: str = "", heartbeat_ttl_s: float = 120) -> None:
         self._redis = redis
-        self._load_key = f"{LOAD_KEY}{namespace}"
-        self._off_duty_key = f"{OFF_DUTY_KEY}{namespace}"
+        self._load_key = f"{PREFIX}:load{namespace}"
+        self._off_duty_key = f"{PREFIX}:off_duty{namespace}"
+        self._heartbeat_key = f"{PREFIX}:heartbeat{namespace}"
+        self._channel = f"{PREFIX}:tasks{namespace}"
+        self._heartbeat_ttl_s = heartbeat_ttl_s
 
     async def loads(self, member_ids: Iterable[str]) -> dict[str, int]:
         """Open cases per member (0 when unknown)."""
@@ -24,20 +33,14 @@ class LiveState:
         values = await self._redis.hmget(self._load_key, ids)
         return {member_id: int(value or 0) for member_id, value in zip(ids, values, strict=True)}
 
-    async def off_duty(self, member_ids: Iterable[str]) -> set[str]:
-        """Which of these members are off duty."""
-        ids = list(member_ids)
-        if not ids:
-            return set()
-        flags = await self._redis.smismember(self._off_duty_key, ids)
-        return {member_id for member_id, flag in zip(ids, flags, strict=True) if flag}
-
-    async def set_duty(self, member_id: str, *, on_duty: bool) -> None:
-        """Put a member on or off duty."""
-        if on_duty:
-            await self._redis.srem(self._off_duty_key, member_id)
-        else:
-            await self._redis.sadd(self._off_duty_key, member_id)
+    async def all_loads(self) -> dict[str, int]:
+        """Every member's counter, as Redis has it."""
+        raw = await self._redis.hgetall(self._load_key)
+        return {
+            (key.decode() if isinstance(key, bytes) else key): int(value)
+            for key, value in raw.items()
+            if int(value)
+        }
 
     async def add_load(self, member_id: str, delta: int) -> None:
         """Count a case opened (+1) or finished (-1) for a member."""
@@ -50,3 +53,48 @@ class LiveState:
             if open_cases:
                 pipe.hset(self._load_key, mapping={k: str(v) for k, v in open_cases.items()})
             await pipe.execute()
+
+    async def off_duty(self, member_ids: Iterable[str], *, now: datetime) -> set[str]:
+        """Members who went off duty, or whose heartbeat has lapsed."""
+        ids = list(member_ids)
+        if not ids:
+            return set()
+        flags = await self._redis.smismember(self._off_duty_key, ids)
+        seen = await self._redis.hmget(self._heartbeat_key, ids)
+        off = set()
+        for member_id, flag, last in zip(ids, flags, seen, strict=True):
+            lapsed = last is not None and now.timestamp() - float(last) > self._heartbeat_ttl_s
+            if flag or lapsed:
+                off.add(member_id)
+        return off
+
+    async def set_duty(self, member_id: str, *, on_duty: bool, now: datetime) -> None:
+        """Put a member on or off duty; going on duty counts as a heartbeat."""
+        if on_duty:
+            await self._redis.srem(self._off_duty_key, member_id)
+            await self.heartbeat(member_id, now=now)
+        else:
+            await self._redis.sadd(self._off_duty_key, member_id)
+
+    async def heartbeat(self, member_id: str, *, now: datetime) -> None:
+        """The member's client is alive."""
+        await self._redis.hset(self._heartbeat_key, member_id, str(now.timestamp()))
+
+    async def notify(self, member_ids: Iterable[str], change: Mapping[str, Any]) -> None:
+        """Tell these members' open task streams about a new or changed task."""
+        message = json.dumps(change, default=str)
+        for member_id in set(member_ids):
+            await self._redis.publish(f"{self._channel}:{member_id}", message)
+
+    async def task_changes(self, member_id: str) -> AsyncIterator[str]:
+        """Task change messages for one member, as they are published."""
+        pubsub = self._redis.pubsub()
+        await pubsub.subscribe(f"{self._channel}:{member_id}")
+        try:
+            async for message in pubsub.listen():
+                if message["type"] == "message":
+                    data = message["data"]
+                    yield data.decode() if isinstance(data, bytes) else data
+        finally:
+            await pubsub.unsubscribe()
+            await pubsub.aclose()

@@ -1,5 +1,7 @@
 """Reading and loading the roster in PostgreSQL."""
 
+from collections.abc import Sequence
+
 from sqlalchemy import delete, func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -94,3 +96,18 @@ async def load_community(*, session: AsyncSession, community: demo_community.Com
     session.add_all(tables.ResidentRow(**vars(r)) for r in community.residents)
     session.add_all(tables.CameraRow(**vars(c)) for c in community.cameras)
     await session.commit()
+
+
+async def members_with_roles(
+    *, session: AsyncSession, roles: Sequence[str]
+) -> list[tables.MemberRow]:
+    """Members of the given roles anywhere in the community (e.g. police, legal advisers)."""
+    if not roles:
+        return []
+    query = select(tables.MemberRow).where(col(tables.MemberRow.role).in_(list(roles)))
+    return list((await session.execute(query)).scalars().all())
+
+
+async def member(*, session: AsyncSession, member_id: str) -> tables.MemberRow | None:
+    """One member, or None when the id is unknown."""
+    return await session.get(tables.MemberRow, member_id)

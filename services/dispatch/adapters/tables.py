@@ -3,7 +3,7 @@
 import uuid
 from datetime import datetime
 
-from sqlalchemy import JSON, Column, DateTime
+from sqlalchemy import JSON, BigInteger, Column, DateTime, Index, text
 from sqlmodel import Field, SQLModel
 
 
@@ -77,19 +77,91 @@ class CaseRow(SQLModel, table=True):
     incident_id: uuid.UUID = Field(primary_key=True)
     category: str
     channel: str
+    description: str = ""
+    address: str | None = None
+    lat: float | None = None
+    lon: float | None = None
+    reporter_phone_masked: str | None = None
     household_id: str | None = None
     grid_id: str | None = Field(default=None, index=True)
     status: str = Field(index=True)
     assignee_id: str | None = Field(default=None, index=True)
+    co_handler_ids: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    declined_by: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    missed_by: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     rung: str
     reason: str
     attempt: int = 1
+    version: int = 0
+    rework_count: int = 0
+    merged_reports: int = 0
+    parked: bool = False
+    extension_pending: bool = False
+    extension_reason: str | None = None
+    extension_seconds: float | None = None
+    paused_left_seconds: float | None = None
     reported_at: datetime = Field(sa_column=_timestamp(nullable=False))
     assigned_at: datetime = Field(sa_column=_timestamp(nullable=False))
+    acknowledge_due_at: datetime | None = Field(default=None, sa_column=_timestamp())
+    resolve_due_at: datetime | None = Field(default=None, sa_column=_timestamp())
     accepted_at: datetime | None = Field(default=None, sa_column=_timestamp())
+    started_at: datetime | None = Field(default=None, sa_column=_timestamp())
     resolved_at: datetime | None = Field(default=None, sa_column=_timestamp())
+    closed_at: datetime | None = Field(default=None, sa_column=_timestamp())
     result: str | None = None
 
 
+class TimerRow(SQLModel, table=True):
+    """A deadline timer; the durable truth behind the Redis schedule."""
+
+    __tablename__ = "dispatch_timer"
+    __table_args__ = (
+        Index("ix_dispatch_timer_pending", "due_at", postgresql_where=text("fired_at is null")),
+    )
+
+    id: str = Field(primary_key=True)
+    incident_id: uuid.UUID = Field(index=True)
+    kind: str
+    attempt: int
+    due_at: datetime = Field(sa_column=_timestamp(nullable=False))
+    fired_at: datetime | None = Field(default=None, sa_column=_timestamp())
+    cancelled: bool = False
+
+
+class ProcessedEventRow(SQLModel, table=True):
+    """Consumed events already acted on, so a redelivery acts nowhere twice."""
+
+    __tablename__ = "dispatch_processed_event"
+
+    event_id: str = Field(primary_key=True)
+    incident_id: uuid.UUID
+    processed_at: datetime = Field(sa_column=_timestamp(nullable=False))
+
+
 ROSTER_TABLES: list[type[SQLModel]] = [GridRow, MemberRow, HouseholdRow, ResidentRow, CameraRow]
-ALL_TABLES: list[type[SQLModel]] = [*ROSTER_TABLES, CaseRow]
+ALL_TABLES: list[type[SQLModel]] = [*ROSTER_TABLES, CaseRow, TimerRow, ProcessedEventRow]
+
+
+class OutboxRow(SQLModel, table=True):
+    """An event committed with the state change that caused it, until Kafka has it."""
+
+    __tablename__ = "dispatch_outbox"
+    __table_args__ = (
+        Index("ix_dispatch_outbox_unsent", "seq", postgresql_where=text("sent_at is null")),
+    )
+
+    seq: int | None = Field(
+        default=None, sa_column=Column(BigInteger, primary_key=True, autoincrement=True)
+    )
+    event_id: str = Field(unique=True)
+    incident_id: uuid.UUID
+    topic: str
+    event_type: str
+    key: bytes
+    value: bytes
+    headers: list[list[str]] = Field(sa_column=Column(JSON, nullable=False))
+    created_at: datetime = Field(sa_column=_timestamp(nullable=False))
+    sent_at: datetime | None = Field(default=None, sa_column=_timestamp())
+
+
+ALL_TABLES.append(OutboxRow)

@@ -1,0 +1,172 @@
+"""Putting a case in someone's hands: the first assignment, reassignments and transfers."""
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from services.common import events
+from services.dispatch.adapters import roster_repo
+from services.dispatch.adapters.live_state import LiveState
+from services.dispatch.adapters.tables import CaseRow, HouseholdRow, MemberRow
+from services.dispatch.cases.work import CaseWork
+from services.dispatch.domain import deadlines, policy
+from services.dispatch.domain.deadlines import TimerKind
+
+
+async def situation_of(
+    case: CaseWork,
+) -> tuple[policy.Situation, policy.GridTeam | None, dict[str, policy.Officer]]:
+    """The policy's view of a stored case: its grid team and everyone the ladder may reach."""
+    household: HouseholdRow | None = None
+    if case.case.household_id:
+        household = await roster_repo.household(
+            session=case.session, household_id=case.case.household_id
+        )
+    team: policy.GridTeam | None = None
+    people: list[MemberRow] = []
+    if case.case.grid_id:
+        found = await roster_repo.grid_team(session=case.session, grid_id=case.case.grid_id)
+        if found:
+            team, people = found
+    people += await roster_repo.members_with_roles(
+        session=case.session, roles=case.rules.co_handler_roles
+    )
+    officers = await officers_of(people, live=case.deps.live, now=case.now)
+    situation = policy.Situation(
+        grid_id=team.grid_id if team else None,
+        linked_member_id=household.linked_member_id if household else None,
+        required_skills=case.rules.skills,
+        declined_by=frozenset(case.case.declined_by),
+        missed_by=frozenset(case.case.missed_by),
+    )
+    return situation, team, officers
+
+
+async def officers_of(
+    people: Sequence[MemberRow], *, live: LiveState, now: datetime
+) -> dict[str, policy.Officer]:
+    """Roster members with their live load and duty."""
+    ids = [person.id for person in people]
+    loads = await live.loads(ids)
+    off_duty = await live.off_duty(ids, now=now)
+    return {
+        person.id: policy.Officer(
+            id=person.id,
+            role=person.role,
+            grid_id=person.grid_id,
+            on_duty=person.id not in off_duty,
+            open_cases=loads.get(person.id, 0),
+            case_capacity=person.case_capacity,
+            skills=frozenset(person.skills),
+        )
+        for person in people
+    }
+
+
+async def hand_over(
+    work: CaseWork,
+    decision: policy.Decision,
+    *,
+    assigned_by: str | None = None,
+    co_handlers: Sequence[str] = (),
+    restart_resolution: bool = False,
+) -> None:
+    """Give the case to the decision's assignee (or transfer it out), with fresh deadlines."""
+    case, now = work.case, work.now
+    was_open = case.status in {"assigned", "accepted", "in_progress"}
+    work.move_load(
+        from_member=case.assignee_id if was_open else None, to_member=decision.assignee_id
+    )
+    await work.cancel_timers(deadlines.ACKNOWLEDGE_KINDS)
+    case.attempt += 1
+    case.assignee_id, case.rung, case.reason = (
+        decision.assignee_id,
+        decision.rung.value,
+        decision.reason,
+    )
+    case.assigned_at = now
+    case.accepted_at = case.started_at = None
+    if co_handlers:
+        case.co_handler_ids = sorted({*case.co_handler_ids, *co_handlers})
+    if decision.assignee_id is None:
+        await _leave_community(work, decision)
+        return
+    rules, calendar = work.rules, work.deps.catalogue.calendar
+    case.acknowledge_due_at = deadlines.acknowledge_due(rules, calendar, assigned_at=now)
+    work.schedule(
+        deadlines.timers(
+            rules,
+            calendar,
+            start=now,
+            due=case.acknowledge_due_at,
+            warn=TimerKind.ACKNOWLEDGE_WARN,
+            expire=TimerKind.ACKNOWLEDGE_DUE,
+        ),
+        attempt=case.attempt,
+    )
+    if case.resolve_due_at is None or restart_resolution:
+        await work.cancel_timers(deadlines.RESOLVE_KINDS)
+        case.resolve_due_at = deadlines.resolve_due(rules, calendar, start=now)
+        work.schedule(
+            deadlines.timers(
+                rules,
+                calendar,
+                start=now,
+                due=case.resolve_due_at,
+                warn=TimerKind.RESOLVE_WARN,
+                expire=TimerKind.RESOLVE_DUE,
+            ),
+            attempt=case.attempt,
+        )
+    work.emit(_assigned(case, assigned_by=assigned_by, now=now))
+
+
+async def _leave_community(work: CaseWork, decision: policy.Decision) -> None:
+    """Nobody in the community can take it: transferred out, or queued for the committee."""
+    case = work.case
+    await work.cancel_timers([*deadlines.ACKNOWLEDGE_KINDS, *deadlines.RESOLVE_KINDS])
+    case.acknowledge_due_at = None
+    if decision.rung == events.Rung.TOWN:
+        case.resolve_due_at = None
+        case.closed_at = work.now
+    work.emit(_assigned(case, assigned_by=None, now=work.now))
+
+
+def _assigned(case: CaseRow, *, assigned_by: str | None, now: datetime) -> events.IncidentAssigned:
+    return events.IncidentAssigned(
+        incident_id=case.incident_id,
+        occurred_at=now,
+        grid_id=case.grid_id,
+        assignee_id=case.assignee_id,
+        rung=events.Rung(case.rung),
+        reason=case.reason,
+        attempt=case.attempt,
+        co_handler_ids=tuple(case.co_handler_ids),
+        assigned_by=assigned_by,
+        acknowledge_due_at=case.acknowledge_due_at,
+        resolve_due_at=case.resolve_due_at,
+    )
+
+
+async def locate(
+    report: events.IncidentReported, *, session: AsyncSession
+) -> tuple[str | None, HouseholdRow | None]:
+    """The grid of a report: household, given grid, camera, then the point; else None."""
+    if report.household_id:
+        household = await roster_repo.household(session=session, household_id=report.household_id)
+        if household is not None:
+            return household.grid_id, household
+    if report.grid_id:
+        return report.grid_id, None
+    if report.camera_id:
+        camera = await roster_repo.camera(session=session, camera_id=report.camera_id)
+        if camera is not None:
+            return camera.grid_id, None
+    if report.location:
+        grid = await roster_repo.grid_at(
+            session=session, lat=report.location.lat, lon=report.location.lon
+        )
+        if grid is not None:
+            return grid.id, None
+    return None, None
