@@ -23,12 +23,16 @@ def distinct_households(count: int, *, seed: int) -> list[str]:
 
 
 async def report(
-    client: httpx.AsyncClient, intake_url: str, household_id: str, n: int
+    client: httpx.AsyncClient,
+    intake_url: str,
+    household_id: str,
+    n: int,
+    category: str | None = None,
 ) -> uuid.UUID:
     """Post one household incident and return the id intake gave it (202 expected)."""
     body = {
         "channel": "officer_app",
-        "category": DEMO_CATEGORIES[n % len(DEMO_CATEGORIES)],
+        "category": category or DEMO_CATEGORIES[n % len(DEMO_CATEGORIES)],
         "description": f"test incident {n} at {household_id}",
         "household_id": household_id,
     }
@@ -38,7 +42,12 @@ async def report(
 
 
 async def report_all(
-    intake_url: str, households: list[str], *, concurrency: int = 20, start: int = 0
+    intake_url: str,
+    households: list[str],
+    *,
+    concurrency: int = 20,
+    start: int = 0,
+    category: str | None = None,
 ) -> dict[uuid.UUID, str]:
     """Post one incident per household, `concurrency` at a time; incident id → household."""
     limit = asyncio.Semaphore(concurrency)
@@ -46,7 +55,9 @@ async def report_all(
 
         async def one(n: int, household_id: str) -> tuple[uuid.UUID, str]:
             async with limit:
-                return await report(client, intake_url, household_id, start + n), household_id
+                return await report(
+                    client, intake_url, household_id, start + n, category
+                ), household_id
 
         pairs = await asyncio.gather(*(one(n, h) for n, h in enumerate(households)))
     return dict(pairs)
@@ -76,3 +87,18 @@ async def assigned_states(engine: AsyncEngine) -> dict[uuid.UUID, str | None]:
     )
     async with engine.connect() as connection:
         return dict((await connection.execute(query)).all())  # type: ignore[arg-type]
+
+
+async def timeline(ledger_url: str, incident_id: uuid.UUID) -> list[dict[str, object]]:
+    """The ledger's entries for one incident (empty while it has none)."""
+    async with httpx.AsyncClient(base_url=ledger_url, timeout=10) as client:
+        response = await client.get(f"/v1/incidents/{incident_id}")
+    return response.json()["timeline"] if response.status_code == 200 else []
+
+
+def kinds(entries: list[dict[str, object]]) -> list[str]:
+    """Event types of timeline entries without the `gridloop.incident.` prefix and version."""
+    return [
+        str(entry["type"]).removeprefix("gridloop.incident.").removesuffix(".v1")
+        for entry in entries
+    ]

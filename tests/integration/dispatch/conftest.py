@@ -1,0 +1,42 @@
+"""Dispatch scenarios run with a catalogue of short wall-clock limits."""
+
+import asyncio
+import random
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from services.demo.processes import ServiceProcess
+from tests.support import stack
+
+FAST_CATALOGUE = Path(__file__).with_name("fast_catalogue.toml")
+
+
+@pytest.fixture(scope="module")
+def run_env(infra_env: dict[str, str]) -> dict[str, str]:
+    """A private database and topics, a Redis database of its own, and fast deadlines."""
+    name = f"gridloop_test_{uuid.uuid4().hex[:12]}"
+    url = asyncio.run(stack.create_database(infra_env["DATABASE_URL"], name))
+    env = stack.isolated_settings(infra_env, database_url=url)
+    redis_base = infra_env["REDIS_URL"].rsplit("/", 1)[0]
+    return {
+        **env,
+        "REDIS_URL": f"{redis_base}/{random.randint(1, 15)}",
+        "DISPATCH_CATALOGUE_FILE": str(FAST_CATALOGUE),
+        "DISPATCH_RECONCILE_INTERVAL_S": "1",
+    }
+
+
+@pytest.fixture(scope="module")
+def services(run_env: dict[str, str], log_dir: Path) -> Iterator[dict[str, ServiceProcess]]:
+    """Intake, dispatch and ledger with the fast catalogue and the demo community."""
+    ServiceProcess("dispatch", run_env, log_dir, command="load-demo").run_to_completion()
+    running = {
+        name: ServiceProcess(name, run_env, log_dir).start()
+        for name in ("dispatch", "ledger", "intake")
+    }
+    yield running
+    for process in running.values():
+        process.stop()
