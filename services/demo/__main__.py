@@ -21,6 +21,7 @@ from services.demo.processes import ServiceProcess
 
 logger = logging.getLogger("gridloop.demo")
 PORTS = {"intake": 8001, "dispatch": 8002, "ledger": 8003}
+DEMO_CATALOGUE = Path(__file__).with_name("catalogue.toml")
 
 
 def main() -> None:
@@ -36,7 +37,7 @@ def main() -> None:
     log_dir = Path(
         os.environ.get("GRIDLOOP_DEMO_LOG_DIR") or tempfile.mkdtemp(prefix="gridloop-demo-")
     )
-    env = dict(os.environ)
+    env = {"DISPATCH_CATALOGUE_FILE": str(DEMO_CATALOGUE), **os.environ}
     loader = ServiceProcess("dispatch", env, log_dir, command="load-demo", port=PORTS["dispatch"])
     print("loading the demo community (9 grids, 60 party members, 586 households, 2,196 residents)")
     loader.run_to_completion()
@@ -107,8 +108,8 @@ async def _summarise(ledger_url: str, *, stop: asyncio.Event) -> None:
             print(
                 f"[{time.monotonic() - started:6.0f}s] reported {stats['total']:5d} | "
                 f"assigned {by['assigned']:4d} | accepted {by['accepted']:4d} | "
-                f"resolved {by['resolved']:5d} | transferred {by['transferred']:3d} | "
-                f"waiting {by['reported']:3d}",
+                f"in progress {by['in_progress']:3d} | resolved {by['resolved']:4d} | "
+                f"closed {by['closed']:5d} | transferred {by['transferred']:3d}",
                 flush=True,
             )
 

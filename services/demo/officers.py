@@ -1,8 +1,12 @@
-"""Simulated officers: they accept their assigned cases and resolve them a little later."""
+"""Simulated officers and grid leaders: they accept, decline, work, ask for help and check.
+
+Some officers are slow, so acknowledgement deadlines pass and cases climb the ladder.
+"""
 
 import asyncio
 import logging
 import random
+from typing import Any
 
 import httpx
 
@@ -13,31 +17,71 @@ RESULTS = (
     "已代办完成 paperwork done on the resident's behalf",
     "已联系相关人员整改 the people concerned have put it right",
 )
+DECLINES = ("在外培训 away at a training course", "家中有事 family matter today")
+NOTES = ("已电话联系当事人 phoned the people involved", "已到现场查看 visited the spot")
 
 
 async def work(dispatch_url: str, *, stop: asyncio.Event, seed: int = 60) -> None:
-    """Poll dispatch for cases to accept and to resolve until `stop` is set."""
+    """Poll dispatch and act like a community's officers until `stop` is set."""
     rng = random.Random(seed)
+    leaders = {}
     async with httpx.AsyncClient(base_url=dispatch_url, timeout=10) as client:
+        for grid in (await client.get("/v1/roster/grids")).json():
+            leaders[grid["id"]] = grid["leader_id"]
         while not stop.is_set():
             try:
-                await _round(client, rng)
+                await _round(client, rng, leaders)
             except httpx.HTTPError as error:
                 logger.warning("officers could not reach dispatch: %s", error)
             await asyncio.sleep(1.0)
 
 
-async def _round(client: httpx.AsyncClient, rng: random.Random) -> None:
-    assigned = (await client.get("/v1/cases", params={"status": "assigned"})).json()
-    for case in assigned:
-        if case["assignee_id"] and rng.random() < 0.5:
-            await client.post(
-                f"/v1/cases/{case['incident_id']}/accept", json={"member_id": case["assignee_id"]}
-            )
-    accepted = (await client.get("/v1/cases", params={"status": "accepted"})).json()
-    for case in accepted:
-        if rng.random() < 0.3:
-            await client.post(
-                f"/v1/cases/{case['incident_id']}/resolve",
-                json={"member_id": case["assignee_id"], "result": rng.choice(RESULTS)},
+async def _cases(client: httpx.AsyncClient, status: str) -> list[dict[str, Any]]:
+    response = await client.get("/v1/cases", params={"status": status, "limit": 200})
+    return list(response.json())
+
+
+async def _act(
+    client: httpx.AsyncClient,
+    case: dict[str, Any],
+    action: str,
+    member: str,
+    body: dict[str, Any] | None = None,
+) -> None:
+    await client.post(
+        f"/v1/cases/{case['incident_id']}/{action}", json=body, headers={"X-Member-Id": member}
+    )
+
+
+async def _round(client: httpx.AsyncClient, rng: random.Random, leaders: dict[str, str]) -> None:
+    for case in await _cases(client, "assigned"):
+        lead = case["assignee_id"]
+        if not lead:
+            continue
+        roll = rng.random()
+        if roll < 0.04:
+            await _act(client, case, "decline", lead, {"reason": rng.choice(DECLINES)})
+        elif roll < 0.30:
+            await _act(client, case, "accept", lead)
+    for case in await _cases(client, "accepted"):
+        if rng.random() < 0.5:
+            await _act(client, case, "start", case["assignee_id"])
+    for case in await _cases(client, "in_progress"):
+        lead, roll = case["assignee_id"], rng.random()
+        if roll < 0.05 and not case["co_handler_ids"]:
+            await _act(client, case, "help", lead, {"role": "police"})
+        elif roll < 0.15:
+            await _act(client, case, "notes", lead, {"note": rng.choice(NOTES)})
+        elif roll < 0.35:
+            await _act(client, case, "resolve", lead, {"result": rng.choice(RESULTS)})
+    for case in await _cases(client, "resolved"):
+        inspector = leaders.get(case["grid_id"] or "")
+        if inspector and inspector != case["assignee_id"] and rng.random() < 0.3:
+            passed = rng.random() < 0.85
+            await _act(
+                client,
+                case,
+                "inspect",
+                inspector,
+                {"passed": passed, "comment": None if passed else "居民仍有意见 still unhappy"},
             )
