@@ -7,19 +7,13 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request
-from sqlmodel import select
 
 from services.common import health, observability
 from services.dispatch import bootstrap, handlers
-from services.dispatch.adapters import case_repo, roster_repo, tables
+from services.dispatch.adapters import case_repo, tables
 from services.dispatch.domain.lifecycle import IllegalTransition
-from services.dispatch.schemas import (
-    CaseAction,
-    CasePublic,
-    CaseResolve,
-    GridPublic,
-    HouseholdPublic,
-)
+from services.dispatch.roster import routes as roster_routes
+from services.dispatch.schemas import CaseAction, CasePublic, CaseResolve
 from services.dispatch.settings import DispatchSettings
 
 router = APIRouter(prefix="/v1")
@@ -90,24 +84,6 @@ async def _transition(command: Awaitable[tables.CaseRow]) -> tables.CaseRow:
         raise HTTPException(409, str(illegal)) from illegal
 
 
-@router.get("/roster/grids", response_model=list[GridPublic])
-async def list_grids(deps: Deps) -> list[tables.GridRow]:
-    """Every grid with its leader and responsible committee member."""
-    async with deps.sessions() as session:
-        result = await session.execute(select(tables.GridRow).order_by(tables.GridRow.id))
-        return list(result.scalars().all())
-
-
-@router.get("/roster/households/{household_id}", response_model=HouseholdPublic)
-async def get_household(household_id: str, deps: Deps) -> tables.HouseholdRow:
-    """One household with its grid and linked party member."""
-    async with deps.sessions() as session:
-        household = await roster_repo.household(session=session, household_id=household_id)
-    if household is None:
-        raise HTTPException(404, "no such household")
-    return household
-
-
 def create_app(settings: DispatchSettings) -> FastAPI:
     """The dispatch application; its lifespan owns the clients and the consumer."""
 
@@ -120,6 +96,7 @@ def create_app(settings: DispatchSettings) -> FastAPI:
     app = FastAPI(title="gridloop dispatch", version="0.1.0", lifespan=lifespan)
     observability.instrument(app, service="dispatch")
     app.include_router(router)
+    roster_routes.install(app)
     app.include_router(
         health.health_router(lambda request: request.app.state.dispatch.infra.readiness_checks())
     )

@@ -7,6 +7,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from services.dispatch import demo_community
 from services.dispatch.adapters import tables
 from services.dispatch.domain import policy
+from services.dispatch.roster import repository
 
 
 async def household(*, session: AsyncSession, household_id: str) -> tables.HouseholdRow | None:
@@ -69,6 +70,7 @@ async def count_households(*, session: AsyncSession) -> int:
 
 async def load_community(*, session: AsyncSession, community: demo_community.Community) -> None:
     """Replace the roster with the given community in one transaction."""
+    await repository.lock(session=session)
     for model in reversed(tables.ROSTER_TABLES):
         await session.execute(delete(model))
     session.add_all(
@@ -83,6 +85,9 @@ async def load_community(*, session: AsyncSession, community: demo_community.Com
             max_lon=g.bounds[3],
         )
         for g in community.grids
+    )
+    session.add_all(
+        tables.GridBoundaryRow(grid_id=g.id, geometry=g.boundary) for g in community.grids
     )
     session.add_all(
         tables.MemberRow(
