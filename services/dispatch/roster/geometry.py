@@ -55,21 +55,20 @@ def parse(geojson: Any) -> Area:
     if not isinstance(geojson, dict):
         raise GeometryError("a boundary must be a GeoJSON Polygon or MultiPolygon object")
     kind, coordinates = geojson.get("type"), geojson.get("coordinates")
-    if kind == "Polygon":
-        area = Area(polygons=(_polygon(coordinates, "coordinates"),))
-    elif kind == "MultiPolygon":
-        if not isinstance(coordinates, list) or not coordinates:
-            raise GeometryError("coordinates: a MultiPolygon needs a list of polygons")
-        polygons = tuple(
-            _polygon(polygon, f"coordinates[{n}]") for n, polygon in enumerate(coordinates)
-        )
-        area = Area(polygons=polygons, multi=True)
-    else:
+    depth = {"Polygon": 3, "MultiPolygon": 4}.get(str(kind))
+    if depth is None:
         raise GeometryError(f"type must be Polygon or MultiPolygon, not {kind!r}")
-    positions = sum(len(ring) for polygon in area.polygons for ring in polygon)
-    if positions > MAX_POSITIONS:
+    positions = _count_positions(coordinates, depth)
+    if positions > MAX_POSITIONS:  # counted before the exact (and costlier) checks
         raise GeometryError(f"{positions} positions; at most {MAX_POSITIONS} are allowed")
-    return area
+    if kind == "Polygon":
+        return Area(polygons=(_polygon(coordinates, "coordinates"),))
+    if not isinstance(coordinates, list) or not coordinates:
+        raise GeometryError("coordinates: a MultiPolygon needs a list of polygons")
+    polygons = tuple(
+        _polygon(polygon, f"coordinates[{n}]") for n, polygon in enumerate(coordinates)
+    )
+    return Area(polygons=polygons, multi=True)
 
 
 def to_geojson(area: Area) -> dict[str, Any]:
@@ -115,6 +114,15 @@ def _side(ring: Ring, x: Fraction, y: Fraction) -> int:
         if (ay > y) != (by > y) and (cross > 0) == (by > ay):
             inside = not inside
     return 1 if inside else -1
+
+
+def _count_positions(coordinates: Any, depth: int) -> int:
+    """Positions in nested lists `depth` deep (a Polygon's are 3 deep); 0 for anything else."""
+    if not isinstance(coordinates, list):
+        return 0
+    if depth == 1:
+        return 1
+    return sum(_count_positions(inner, depth - 1) for inner in coordinates)
 
 
 def _polygon(coordinates: Any, path: str) -> Polygon:

@@ -105,7 +105,7 @@ def _household_problems(roster: Roster) -> list[Problem]:
             reason = f"unknown member {household.linked_member_id}"
         elif member.role not in LINKING_ROLES:
             reason = f"linked member {member.id} is {member.role}, not a party member"
-        elif member.grid_id != household.grid_id:
+        elif member.grid_id != household.grid_id and household.grid_id in roster.grids:
             reason = (
                 f"linked member {member.id} belongs to {_grid_of(member.grid_id)}, "
                 f"household is in {household.grid_id}"
