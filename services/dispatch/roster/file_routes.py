@@ -53,7 +53,7 @@ async def import_json(
     body = await _read(request, policy.max_import_bytes, media_types=("application/json",))
     try:
         payload = json.loads(body)
-    except (json.JSONDecodeError, UnicodeDecodeError) as bad:
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as bad:
         problem = documents.RowProblem("document", None, None, None, f"not JSON: {bad}")
         raise service.Invalid([problem]) from bad
     return await _import(documents.from_json(payload), sessions, policy, mode, dry_run)
@@ -75,11 +75,11 @@ async def import_csv(
     """
     entity_kind = Kind(kind.value.removesuffix("s"))
     body = await _read(request, policy.max_import_bytes, media_types=("text/csv", "text/plain"))
-    charset = _charset(request.headers.get("content-type", "")) or "utf-8-sig"
+    charset = _charset(request.headers.get("content-type", "")) or "utf-8"
     try:
-        text = body.decode("utf-8-sig" if charset.lower() in ("utf-8", "utf8") else charset)
+        text = body.decode("utf-8-sig" if charset == "utf-8" else charset)  # drops a BOM
     except (LookupError, UnicodeDecodeError) as bad:
-        reason = f"not readable as {charset} text ({bad}); save the file as UTF-8"
+        reason = f"not readable as {charset} text ({bad}); save it as UTF-8 or name its charset"
         raise service.Invalid(
             [documents.RowProblem(entity_kind, None, None, None, reason)]
         ) from bad
