@@ -156,5 +156,11 @@ def test_a_json_document_reports_every_bad_row_and_key() -> None:
     assert sorted(document.entities[Kind.GRID]) == ["G1"]
 
 
+def test_a_null_list_in_a_json_document_means_the_kind_is_not_given() -> None:
+    document = documents.from_json({"grids": None, "cameras": []})
+    assert document.errors == []
+    assert document.entities == {Kind.CAMERA: {}}
+
+
 def test_a_json_document_must_be_an_object() -> None:
     assert [p.reason for p in documents.from_json([1, 2]).errors] == ["expected a JSON object"]

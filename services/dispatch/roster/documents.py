@@ -75,6 +75,8 @@ def from_json(payload: Any) -> Document:
             known = ", ".join(DOCUMENT_KEYS)
             reason = f"unknown key {key!r}; expected some of {known}"
             document.errors.append(RowProblem("document", None, None, key, reason))
+        elif rows is None:
+            continue  # null: the kind is not given, as if the key were absent
         elif not isinstance(rows, list):
             document.errors.append(RowProblem(kind, None, None, None, f"{key} must be a list"))
         elif len(rows) > MAX_ROWS:

@@ -1,20 +1,12 @@
 """Admin routes for grids and members: list, get, create, update."""
 
-from typing import Annotated
-
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Response
 
 from services.dispatch.roster import convert, queries, schemas, service, web
 from services.dispatch.roster.entities import Grid, Kind, Member, Role
-from services.dispatch.roster.web import Policy, Sessions, set_total
+from services.dispatch.roster.web import REFUSALS, Limit, Offset, Policy, Sessions, set_total
 
 router = APIRouter()
-Limit = Annotated[int, Query(ge=1, le=1000)]
-Offset = Annotated[int, Query(ge=0)]
-REFUSALS: dict[int | str, dict[str, object]] = {
-    404: {"description": "unknown id"},
-    409: {"model": schemas.Refusal, "description": "an invariant would break, or the id is taken"},
-}
 
 
 @router.get("/grids", response_model=list[schemas.GridPublic])
@@ -43,7 +35,7 @@ async def create_grid(
     body: schemas.GridCreate, sessions: Sessions, policy: Policy
 ) -> schemas.GridPublic:
     """Add a grid; its leader must be a member of it, its committee member a committee member."""
-    grid = await web.create_entity(convert.entity_from(body), sessions, policy)
+    grid = await web.create_entity(convert.entity_from(body), sessions=sessions, policy=policy)
     assert isinstance(grid, Grid)
     return convert.grid_public(grid)
 
@@ -53,7 +45,7 @@ async def update_grid(
     grid_id: str, body: schemas.GridUpdate, sessions: Sessions, policy: Policy
 ) -> schemas.GridPublic:
     """Change a grid's name, leader, committee member or boundary."""
-    grid = await web.update_entity(Kind.GRID, grid_id, body, sessions, policy)
+    grid = await web.update_entity(Kind.GRID, grid_id, body, sessions=sessions, policy=policy)
     assert isinstance(grid, Grid)
     return convert.grid_public(grid)
 
@@ -93,7 +85,7 @@ async def create_member(
     body: schemas.MemberCreate, sessions: Sessions, policy: Policy
 ) -> schemas.MemberPublic:
     """Add a member (party member, grid member or leader, committee, police, ...)."""
-    member = await web.create_entity(convert.entity_from(body), sessions, policy)
+    member = await web.create_entity(convert.entity_from(body), sessions=sessions, policy=policy)
     assert isinstance(member, Member)
     return await _member_public(member, sessions)
 
@@ -103,7 +95,7 @@ async def update_member(
     member_id: str, body: schemas.MemberUpdate, sessions: Sessions, policy: Policy
 ) -> schemas.MemberPublic:
     """Change a member; refused while it would strand their linked households or grid."""
-    member = await web.update_entity(Kind.MEMBER, member_id, body, sessions, policy)
+    member = await web.update_entity(Kind.MEMBER, member_id, body, sessions=sessions, policy=policy)
     assert isinstance(member, Member)
     return await _member_public(member, sessions)
 

@@ -29,6 +29,29 @@ IMPORT_RESPONSES: dict[int | str, dict[str, object]] = {
 }
 
 
+def _document_schema() -> dict[str, object]:
+    """RosterDocument, its row models referenced from the components the create routes add."""
+    schema = schemas.RosterDocument.model_json_schema(ref_template="#/components/schemas/{model}")
+    schema.pop("$defs", None)
+    return schema
+
+
+JSON_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {"application/json": {"schema": _document_schema()}},
+    }
+}
+CSV_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "text/csv": {"schema": {"type": "string", "description": "a header row first"}}
+        },
+    }
+}
+
+
 class FileKind(StrEnum):
     GRIDS = "grids"
     MEMBERS = "members"
@@ -36,7 +59,12 @@ class FileKind(StrEnum):
     CAMERAS = "cameras"
 
 
-@router.post("/import", response_model=schemas.ImportResult, responses=IMPORT_RESPONSES)
+@router.post(
+    "/import",
+    response_model=schemas.ImportResult,
+    responses=IMPORT_RESPONSES,
+    openapi_extra=JSON_BODY,
+)
 async def import_json(
     request: Request,
     sessions: Sessions,
@@ -59,7 +87,12 @@ async def import_json(
     return await _import(documents.from_json(payload), sessions, policy, mode, dry_run)
 
 
-@router.post("/import/{kind}", response_model=schemas.ImportResult, responses=IMPORT_RESPONSES)
+@router.post(
+    "/import/{kind}",
+    response_model=schemas.ImportResult,
+    responses=IMPORT_RESPONSES,
+    openapi_extra=CSV_BODY,
+)
 async def import_csv(
     kind: FileKind,
     request: Request,

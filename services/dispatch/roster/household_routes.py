@@ -6,8 +6,7 @@ from fastapi import APIRouter, Response
 
 from services.dispatch.roster import convert, queries, schemas, service, web
 from services.dispatch.roster.entities import Camera, Entity, Household, Kind
-from services.dispatch.roster.entity_routes import REFUSALS, Limit, Offset
-from services.dispatch.roster.web import Policy, Sessions, set_total
+from services.dispatch.roster.web import REFUSALS, Limit, Offset, Policy, Sessions, set_total
 
 router = APIRouter()
 
@@ -59,7 +58,7 @@ async def create_household(
     body: schemas.HouseholdCreate, sessions: Sessions, policy: Policy
 ) -> schemas.HouseholdPublic:
     """Add a household, linked to a party member of its grid who has room (1+10)."""
-    household = await web.create_entity(convert.entity_from(body), sessions, policy)
+    household = await web.create_entity(convert.entity_from(body), sessions=sessions, policy=policy)
     assert isinstance(household, Household)
     return convert.household_public(household)
 
@@ -71,7 +70,9 @@ async def update_household(
     household_id: str, body: schemas.HouseholdUpdate, sessions: Sessions, policy: Policy
 ) -> schemas.HouseholdPublic:
     """Change a household; moving it to another grid needs a new linked member there too."""
-    household = await web.update_entity(Kind.HOUSEHOLD, household_id, body, sessions, policy)
+    household = await web.update_entity(
+        Kind.HOUSEHOLD, household_id, body, sessions=sessions, policy=policy
+    )
     assert isinstance(household, Household)
     return convert.household_public(household)
 
@@ -132,7 +133,7 @@ async def create_camera(
     body: schemas.CameraCreate, sessions: Sessions, policy: Policy
 ) -> schemas.CameraPublic:
     """Add a camera in a grid."""
-    camera = await web.create_entity(convert.entity_from(body), sessions, policy)
+    camera = await web.create_entity(convert.entity_from(body), sessions=sessions, policy=policy)
     assert isinstance(camera, Camera)
     return convert.camera_public(camera)
 
@@ -142,6 +143,6 @@ async def update_camera(
     camera_id: str, body: schemas.CameraUpdate, sessions: Sessions, policy: Policy
 ) -> schemas.CameraPublic:
     """Move a camera or change its place."""
-    camera = await web.update_entity(Kind.CAMERA, camera_id, body, sessions, policy)
+    camera = await web.update_entity(Kind.CAMERA, camera_id, body, sessions=sessions, policy=policy)
     assert isinstance(camera, Camera)
     return convert.camera_public(camera)

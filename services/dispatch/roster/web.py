@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, FastAPI, Request, Response
+from fastapi import Depends, FastAPI, Query, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import async_sessionmaker
@@ -14,6 +14,13 @@ from services.dispatch.roster.entities import DEFAULT_HOUSEHOLD_CAP, Entity, Kin
 
 MAX_IMPORT_BYTES = 8 * 1024 * 1024  # an import file larger than this gets 413
 TOTAL_HEADER = "X-Total-Count"
+Limit = Annotated[int, Query(ge=1, le=1000)]
+Offset = Annotated[int, Query(ge=0)]
+REFUSALS: dict[int | str, dict[str, object]] = {
+    404: {"description": "unknown id"},
+    409: {"model": schemas.Refusal, "description": "an invariant would break, or the id is taken"},
+    422: {"model": schemas.Refusal, "description": "the request (or its result) is not valid"},
+}
 
 
 @dataclass(frozen=True)
@@ -36,7 +43,7 @@ Sessions = Annotated[async_sessionmaker[AsyncSession], Depends(_sessions)]
 Policy = Annotated[RosterPolicy, Depends(_policy)]
 
 
-async def create_entity(entity: Entity, sessions: Sessions, policy: Policy) -> Entity:
+async def create_entity(entity: Entity, *, sessions: Sessions, policy: Policy) -> Entity:
     """Add an entity through the service, in its own session."""
     async with sessions() as session:
         return await service.create(
@@ -45,7 +52,7 @@ async def create_entity(entity: Entity, sessions: Sessions, policy: Policy) -> E
 
 
 async def update_entity(
-    kind: Kind, entity_id: str, body: BaseModel, sessions: Sessions, policy: Policy
+    kind: Kind, entity_id: str, body: BaseModel, *, sessions: Sessions, policy: Policy
 ) -> Entity:
     """Apply a PATCH body through the service, in its own session."""
     async with sessions() as session:
