@@ -5,6 +5,7 @@ Deterministic: the same seed always gives the same community.
 
 import random
 from dataclasses import dataclass, field
+from typing import Any
 
 GRIDS = 9
 PARTY_MEMBERS = 60
@@ -27,6 +28,13 @@ class Grid:
     leader_id: str
     committee_member_id: str
     bounds: tuple[float, float, float, float]  # min_lat, min_lon, max_lat, max_lon
+
+    @property
+    def boundary(self) -> dict[str, Any]:
+        """The grid's box as a GeoJSON Polygon: [lon, lat] positions, counter-clockwise."""
+        min_lat, min_lon, max_lat, max_lon = self.bounds
+        ring = [[min_lon, min_lat], [max_lon, min_lat], [max_lon, max_lat], [min_lon, max_lat]]
+        return {"type": "Polygon", "coordinates": [[*ring, ring[0]]]}
 
 
 @dataclass(frozen=True)
@@ -189,3 +197,22 @@ def _inside(rng: random.Random, bounds: tuple[float, float, float, float]) -> tu
 
 def _name(rng: random.Random) -> str:
     return rng.choice(SURNAMES) + "".join(rng.choice(GIVEN) for _ in range(rng.choice((1, 2))))
+
+
+def import_document(community: Community) -> dict[str, list[dict[str, Any]]]:
+    """The community as a roster import file (`POST /v1/roster/import`); residents are not in it."""
+    return {
+        "grids": [
+            {
+                "id": g.id,
+                "name": g.name,
+                "leader_id": g.leader_id,
+                "committee_member_id": g.committee_member_id,
+                "boundary": g.boundary,
+            }
+            for g in community.grids
+        ],
+        "members": [{**vars(m), "skills": list(m.skills)} for m in community.members],
+        "households": [dict(vars(h)) for h in community.households],
+        "cameras": [dict(vars(c)) for c in community.cameras],
+    }

@@ -93,18 +93,3 @@ class CasePublic(BaseModel):
     resolved_at: datetime | None
     closed_at: datetime | None
     result: str | None
-
-
-class HouseholdPublic(BaseModel):
-    id: str
-    grid_id: str
-    address: str
-    village_group: str
-    linked_member_id: str
-
-
-class GridPublic(BaseModel):
-    id: str
-    name: str
-    leader_id: str | None
-    committee_member_id: str | None

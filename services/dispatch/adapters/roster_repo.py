@@ -9,6 +9,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from services.dispatch import demo_community
 from services.dispatch.adapters import tables
 from services.dispatch.domain import policy
+from services.dispatch.roster import repository
 
 
 async def household(*, session: AsyncSession, household_id: str) -> tables.HouseholdRow | None:
@@ -19,17 +20,6 @@ async def household(*, session: AsyncSession, household_id: str) -> tables.House
 async def camera(*, session: AsyncSession, camera_id: str) -> tables.CameraRow | None:
     """One camera, or None when the id is unknown."""
     return await session.get(tables.CameraRow, camera_id)
-
-
-async def grid_at(*, session: AsyncSession, lat: float, lon: float) -> tables.GridRow | None:
-    """The grid whose bounding box holds the point."""
-    query = select(tables.GridRow).where(
-        col(tables.GridRow.min_lat) <= lat,
-        col(tables.GridRow.max_lat) > lat,
-        col(tables.GridRow.min_lon) <= lon,
-        col(tables.GridRow.max_lon) > lon,
-    )
-    return (await session.execute(query)).scalars().first()
 
 
 async def grid_team(
@@ -71,6 +61,7 @@ async def count_households(*, session: AsyncSession) -> int:
 
 async def load_community(*, session: AsyncSession, community: demo_community.Community) -> None:
     """Replace the roster with the given community in one transaction."""
+    await repository.lock(session=session)
     for model in reversed(tables.ROSTER_TABLES):
         await session.execute(delete(model))
     session.add_all(
@@ -85,6 +76,9 @@ async def load_community(*, session: AsyncSession, community: demo_community.Com
             max_lon=g.bounds[3],
         )
         for g in community.grids
+    )
+    session.add_all(
+        tables.GridBoundaryRow(grid_id=g.id, geometry=g.boundary) for g in community.grids
     )
     session.add_all(
         tables.MemberRow(

@@ -2,6 +2,7 @@
 
 import uuid
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import JSON, BigInteger, Column, DateTime, Index, text
 from sqlmodel import Field, SQLModel
@@ -22,6 +23,15 @@ class GridRow(SQLModel, table=True):
     min_lon: float | None = None
     max_lat: float | None = None
     max_lon: float | None = None
+
+
+class GridBoundaryRow(SQLModel, table=True):
+    """A grid's boundary as a GeoJSON Polygon or MultiPolygon; the grid's box columns bound it."""
+
+    __tablename__ = "dispatch_grid_boundary"
+
+    grid_id: str = Field(primary_key=True)
+    geometry: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
 
 
 class MemberRow(SQLModel, table=True):
@@ -138,7 +148,14 @@ class ProcessedEventRow(SQLModel, table=True):
     processed_at: datetime = Field(sa_column=_timestamp(nullable=False))
 
 
-ROSTER_TABLES: list[type[SQLModel]] = [GridRow, MemberRow, HouseholdRow, ResidentRow, CameraRow]
+ROSTER_TABLES: list[type[SQLModel]] = [
+    GridRow,
+    GridBoundaryRow,
+    MemberRow,
+    HouseholdRow,
+    ResidentRow,
+    CameraRow,
+]
 ALL_TABLES: list[type[SQLModel]] = [*ROSTER_TABLES, CaseRow, TimerRow, ProcessedEventRow]
 
 

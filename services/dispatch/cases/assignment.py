@@ -1,5 +1,6 @@
 """Putting a case in someone's hands: the first assignment, reassignments and transfers."""
 
+import logging
 from collections.abc import Sequence
 from datetime import datetime
 
@@ -12,6 +13,10 @@ from services.dispatch.adapters.tables import CaseRow, HouseholdRow, MemberRow
 from services.dispatch.cases.work import CaseWork
 from services.dispatch.domain import deadlines, policy
 from services.dispatch.domain.deadlines import TimerKind
+from services.dispatch.roster import queries as roster_queries
+from services.dispatch.roster.locate import Point as locate_point
+
+logger = logging.getLogger(__name__)
 
 
 async def situation_of(
@@ -149,24 +154,17 @@ def _assigned(case: CaseRow, *, assigned_by: str | None, now: datetime) -> event
     )
 
 
-async def locate(
-    report: events.IncidentReported, *, session: AsyncSession
-) -> tuple[str | None, HouseholdRow | None]:
-    """The grid of a report: household, given grid, camera, then the point; else None."""
-    if report.household_id:
-        household = await roster_repo.household(session=session, household_id=report.household_id)
-        if household is not None:
-            return household.grid_id, household
-    if report.grid_id:
-        return report.grid_id, None
-    if report.camera_id:
-        camera = await roster_repo.camera(session=session, camera_id=report.camera_id)
-        if camera is not None:
-            return camera.grid_id, None
-    if report.location:
-        grid = await roster_repo.grid_at(
-            session=session, lat=report.location.lat, lon=report.location.lon
-        )
-        if grid is not None:
-            return grid.id, None
-    return None, None
+async def locate(report: events.IncidentReported, *, session: AsyncSession) -> str | None:
+    """The grid of a report: household, given grid, boundary of the point, camera; else None."""
+    point = locate_point(report.location.lat, report.location.lon) if report.location else None
+    found = await roster_queries.locate_incident(
+        session=session,
+        household_id=report.household_id,
+        grid_id=report.grid_id,
+        camera_id=report.camera_id,
+        point=point,
+    )
+    logger.debug(
+        "located in %s by %s", found.grid_id, found.how, extra={"incident_id": report.incident_id}
+    )
+    return found.grid_id

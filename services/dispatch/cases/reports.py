@@ -63,7 +63,7 @@ async def open_case(report: events.IncidentReported, *, deps: Dependencies, now:
     async with case_work(deps, report.incident_id, now=now, new_case=new_case) as work:
         if work is None:
             return
-        work.case.grid_id, _ = await locate(report, session=work.session)
+        work.case.grid_id = await locate(report, session=work.session)
         situation, team, officers = await situation_of(work)
         decision = policy.choose_assignee(situation, team, officers)
         helpers = policy.choose_helpers(
