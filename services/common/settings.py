@@ -1,5 +1,7 @@
 """Settings shared by every service: where the infrastructure is and what the topics are called."""
 
+from pathlib import Path
+
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -18,3 +20,5 @@ class InfraSettings(BaseSettings):
     topic_replication_factor: int = 1
     log_level: str = "INFO"
     personal_data_key: str = "gridloop-local-development-key"
+    auth_jwks_file: Path | None = None
+    auth_signing_key_file: Path | None = None

@@ -16,12 +16,33 @@ from pathlib import Path
 
 import httpx
 
+from services.common import keys
 from services.demo import incidents, officers
 from services.demo.processes import ServiceProcess
 
 logger = logging.getLogger("gridloop.demo")
 PORTS = {"intake": 8001, "dispatch": 8002, "ledger": 8003}
 DEMO_CATALOGUE = Path(__file__).with_name("catalogue.toml")
+
+
+SIGN_IN_HELP = """
+Sign in as an officer (party member P002) or as the grid leader of grid G01 (P001):
+  curl -s -d username=P002 -d password=demo-P002 127.0.0.1:8002/v1/auth/token
+  curl -s -d username=P001 -d password=demo-P001 127.0.0.1:8002/v1/auth/token
+then call e.g.  curl -H "Authorization: Bearer <access_token>" 127.0.0.1:8002/v1/me/tasks
+(demo accounts only: every member, plus `operator` and `viewer`, password demo-<username>)
+"""
+
+
+def _signing_keys(log_dir: Path) -> dict[str, str]:
+    """A signing key for this demo run, unless the environment names one."""
+    if os.environ.get("AUTH_SIGNING_KEY_FILE"):
+        return {}
+    _, signing_key = keys.new_key(log_dir / "keys")
+    return {
+        "AUTH_SIGNING_KEY_FILE": str(signing_key),
+        "AUTH_JWKS_FILE": str(signing_key.with_name(keys.JWKS_NAME)),
+    }
 
 
 def main() -> None:
@@ -37,7 +58,14 @@ def main() -> None:
     log_dir = Path(
         os.environ.get("GRIDLOOP_DEMO_LOG_DIR") or tempfile.mkdtemp(prefix="gridloop-demo-")
     )
-    env = {"DISPATCH_CATALOGUE_FILE": str(DEMO_CATALOGUE), **os.environ}
+    env = {
+        "DISPATCH_CATALOGUE_FILE": str(DEMO_CATALOGUE),
+        # demo accounts are hashed at a light argon2id cost so that loading stays quick
+        "DISPATCH_PASSWORD_TIME_COST": "1",
+        "DISPATCH_PASSWORD_MEMORY_KIB": "8192",
+        **_signing_keys(log_dir),
+        **os.environ,
+    }
     loader = ServiceProcess("dispatch", env, log_dir, command="load-demo", port=PORTS["dispatch"])
     print("loading the demo community (9 grids, 60 party members, 586 households, 2,196 residents)")
     loader.run_to_completion()
@@ -48,7 +76,8 @@ def main() -> None:
             running.append(process)
             process.start()
             print(f"{name:9s} ready on {process.url}  (docs: {process.url}/docs)")
-        print(f"service logs in {log_dir}\n")
+        print(f"service logs in {log_dir}")
+        print(SIGN_IN_HELP)
         asyncio.run(_feed(rate=arguments.rate, duration=arguments.duration))
         print("\nstopping")
     except KeyboardInterrupt:

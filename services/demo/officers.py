@@ -21,16 +21,35 @@ DECLINES = ("在外培训 away at a training course", "家中有事 family matte
 NOTES = ("已电话联系当事人 phoned the people involved", "已到现场查看 visited the spot")
 
 
+class Badges:
+    """Each simulated person signs in once with their demo account."""
+
+    def __init__(self, client: httpx.AsyncClient) -> None:
+        self._client = client
+        self._headers: dict[str, dict[str, str]] = {}
+
+    async def of(self, username: str) -> dict[str, str]:
+        if username not in self._headers:
+            response = await self._client.post(
+                "/v1/auth/token", data={"username": username, "password": f"demo-{username}"}
+            )
+            response.raise_for_status()
+            self._headers[username] = {"Authorization": f"Bearer {response.json()['access_token']}"}
+        return self._headers[username]
+
+
 async def work(dispatch_url: str, *, stop: asyncio.Event, seed: int = 60) -> None:
     """Poll dispatch and act like a community's officers until `stop` is set."""
     rng = random.Random(seed)
     leaders = {}
     async with httpx.AsyncClient(base_url=dispatch_url, timeout=10) as client:
+        badges = Badges(client)
+        client.headers.update(await badges.of("C01"))
         for grid in (await client.get("/v1/roster/grids")).json():
             leaders[grid["id"]] = grid["leader_id"]
         while not stop.is_set():
             try:
-                await _round(client, rng, leaders)
+                await _round(client, rng, leaders, badges)
             except httpx.HTTPError as error:
                 logger.warning("officers could not reach dispatch: %s", error)
             await asyncio.sleep(1.0)
@@ -41,45 +60,41 @@ async def _cases(client: httpx.AsyncClient, status: str) -> list[dict[str, Any]]
     return list(response.json())
 
 
-async def _act(
-    client: httpx.AsyncClient,
-    case: dict[str, Any],
-    action: str,
-    member: str,
-    body: dict[str, Any] | None = None,
+async def _round(
+    client: httpx.AsyncClient, rng: random.Random, leaders: dict[str, str], badges: Badges
 ) -> None:
-    await client.post(
-        f"/v1/cases/{case['incident_id']}/{action}", json=body, headers={"X-Member-Id": member}
-    )
+    async def _act(
+        case: dict[str, Any], action: str, member: str, body: dict[str, Any] | None = None
+    ) -> None:
+        await client.post(
+            f"/v1/cases/{case['incident_id']}/{action}", json=body, headers=await badges.of(member)
+        )
 
-
-async def _round(client: httpx.AsyncClient, rng: random.Random, leaders: dict[str, str]) -> None:
     for case in await _cases(client, "assigned"):
         lead = case["assignee_id"]
         if not lead:
             continue
         roll = rng.random()
         if roll < 0.04:
-            await _act(client, case, "decline", lead, {"reason": rng.choice(DECLINES)})
+            await _act(case, "decline", lead, {"reason": rng.choice(DECLINES)})
         elif roll < 0.30:
-            await _act(client, case, "accept", lead)
+            await _act(case, "accept", lead)
     for case in await _cases(client, "accepted"):
         if rng.random() < 0.5:
-            await _act(client, case, "start", case["assignee_id"])
+            await _act(case, "start", case["assignee_id"])
     for case in await _cases(client, "in_progress"):
         lead, roll = case["assignee_id"], rng.random()
         if roll < 0.05 and not case["co_handler_ids"]:
-            await _act(client, case, "help", lead, {"role": "police"})
+            await _act(case, "help", lead, {"role": "police"})
         elif roll < 0.15:
-            await _act(client, case, "notes", lead, {"note": rng.choice(NOTES)})
+            await _act(case, "notes", lead, {"note": rng.choice(NOTES)})
         elif roll < 0.35:
-            await _act(client, case, "resolve", lead, {"result": rng.choice(RESULTS)})
+            await _act(case, "resolve", lead, {"result": rng.choice(RESULTS)})
     for case in await _cases(client, "resolved"):
         inspector = leaders.get(case["grid_id"] or "")
         if inspector and inspector != case["assignee_id"] and rng.random() < 0.3:
             passed = rng.random() < 0.85
             await _act(
-                client,
                 case,
                 "inspect",
                 inspector,

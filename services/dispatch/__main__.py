@@ -2,12 +2,16 @@
 
 import argparse
 import asyncio
+import getpass
 import logging
+import os
+from datetime import UTC, datetime
 
 import uvicorn
 
-from services.common import database, observability
+from services.common import auth, database, observability
 from services.dispatch import api, bootstrap, demo_community
+from services.dispatch.accounts import service
 from services.dispatch.adapters import roster_repo, tables
 from services.dispatch.settings import DispatchSettings, get_settings
 
@@ -17,8 +21,11 @@ logger = logging.getLogger(__name__)
 def main() -> None:
     """Parse the command and run it."""
     parser = argparse.ArgumentParser(prog="gridloop-dispatch")
-    parser.add_argument("command", choices=["serve", "consume", "load-demo"])
+    parser.add_argument("command", choices=["serve", "consume", "load-demo", "create-account"])
     parser.add_argument("--seed", type=int, default=586, help="demo community seed")
+    parser.add_argument("--username", help="create-account: the sign-in name")
+    parser.add_argument("--role", choices=[role.value for role in auth.Role], default="operator")
+    parser.add_argument("--member-id", help="create-account: the roster member it belongs to")
     arguments = parser.parse_args()
     settings = get_settings()
     observability.configure_logging(settings.infra.log_level)
@@ -32,6 +39,8 @@ def main() -> None:
         )
     elif arguments.command == "consume":
         asyncio.run(_consume(settings))
+    elif arguments.command == "create-account":
+        asyncio.run(_create_account(settings, arguments))
     else:
         asyncio.run(_load_demo(settings, seed=arguments.seed))
 
@@ -51,6 +60,12 @@ async def _load_demo(settings: DispatchSettings, *, seed: int) -> None:
         community = demo_community.generate(seed)
         async with database.session_maker(engine)() as session:
             await roster_repo.load_community(session=session, community=community)
+        async with database.session_maker(engine)() as session, session.begin():
+            hasher = bootstrap.password_hasher(settings)
+            for account in await service.demo_accounts(
+                session=session, now=datetime.now(UTC), hasher=hasher
+            ):
+                await session.merge(account)
         logger.info(
             "loaded demo community: %d grids, %d members, %d households, %d residents",
             len(community.grids),
@@ -58,6 +73,31 @@ async def _load_demo(settings: DispatchSettings, *, seed: int) -> None:
             len(community.households),
             len(community.residents),
         )
+    finally:
+        await engine.dispose()
+
+
+async def _create_account(settings: DispatchSettings, arguments: argparse.Namespace) -> None:
+    """Create an account; the password is read from GRIDLOOP_NEW_PASSWORD or asked for."""
+    if not arguments.username:
+        raise SystemExit("--username is required")
+    password = os.environ.get("GRIDLOOP_NEW_PASSWORD") or getpass.getpass("password: ")
+    if len(password) < 12:
+        raise SystemExit("the password must have at least 12 characters")
+    engine = database.create_engine(settings.infra.database_url)
+    try:
+        await database.create_tables(engine, tables.ALL_TABLES)
+        account = service.new_account(
+            username=arguments.username,
+            password=password,
+            role=auth.Role(arguments.role),
+            member_id=arguments.member_id,
+            now=datetime.now(UTC),
+            hasher=bootstrap.password_hasher(settings),
+        )
+        async with database.session_maker(engine)() as session, session.begin():
+            session.add(account)
+        print(f"created {arguments.role} account {arguments.username}")
     finally:
         await engine.dispose()
 

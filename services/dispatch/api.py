@@ -3,12 +3,13 @@
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
 from services.common import health, observability
 from services.dispatch import bootstrap
+from services.dispatch.identity import roster_access
 from services.dispatch.roster import routes as roster_routes
-from services.dispatch.routes import cases, me
+from services.dispatch.routes import auth, cases, me
 from services.dispatch.settings import DispatchSettings
 
 
@@ -23,9 +24,12 @@ def create_app(settings: DispatchSettings) -> FastAPI:
 
     app = FastAPI(title="gridloop dispatch", version="0.1.0", lifespan=lifespan)
     observability.instrument(app, service="dispatch")
+    app.include_router(auth.router)
     app.include_router(cases.router)
     app.include_router(me.router)
-    roster_routes.install(app, household_cap=settings.household_cap)
+    roster_routes.install(
+        app, household_cap=settings.household_cap, dependencies=[Depends(roster_access)]
+    )
     app.include_router(
         health.health_router(lambda request: request.app.state.dispatch.infra.readiness_checks())
     )

@@ -1,13 +1,18 @@
 """Composition root of dispatch: wires clients, repositories, handlers and background work."""
 
 import functools
+import json
 import logging
 import tomllib
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
-from services.common import database, kafka
+from argon2 import PasswordHasher
+
+from services.common import auth, database, kafka, keys
 from services.common.runtime import Infrastructure
+from services.dispatch.accounts import service
 from services.dispatch.adapters import case_repo, outbox, tables, timer_store
 from services.dispatch.adapters.live_state import LiveState
 from services.dispatch.cases import deadline_watch, reports
@@ -23,6 +28,40 @@ class Dispatch:
     infra: Infrastructure
     deps: Dependencies
     settings: DispatchSettings
+    keys: auth.KeySet
+    signer: service.Signer
+    hasher: PasswordHasher
+
+    def jwks_document(self) -> dict[str, Any]:
+        """The published public keys."""
+        jwks_file = self.settings.infra.auth_jwks_file
+        assert jwks_file is not None
+        return dict(json.loads(jwks_file.read_text()))
+
+
+def signing(settings: DispatchSettings) -> tuple[auth.KeySet, service.Signer]:
+    """The public key set and the current signing key; both must be configured."""
+    infra = settings.infra
+    if infra.auth_jwks_file is None or infra.auth_signing_key_file is None:
+        raise RuntimeError(
+            "set AUTH_JWKS_FILE and AUTH_SIGNING_KEY_FILE "
+            "(create them with: python -m services.common.keys new --dir DIR)"
+        )
+    kid, key = keys.load_signing_key(infra.auth_signing_key_file)
+    signer = service.Signer(
+        kid=kid,
+        key=key,
+        access_ttl=timedelta(seconds=settings.access_token_ttl_s),
+        refresh_ttl=timedelta(seconds=settings.refresh_token_ttl_s),
+    )
+    return auth.KeySet(infra.auth_jwks_file), signer
+
+
+def password_hasher(settings: DispatchSettings) -> PasswordHasher:
+    """argon2id at the configured cost."""
+    return service.make_hasher(
+        time_cost=settings.password_time_cost, memory_kib=settings.password_memory_kib
+    )
 
 
 def load_catalogue(settings: DispatchSettings) -> catalogue.Catalogue:
@@ -33,6 +72,7 @@ def load_catalogue(settings: DispatchSettings) -> catalogue.Catalogue:
 
 async def start(settings: DispatchSettings) -> Dispatch:
     """Connect, create tables, rebuild live state, and start the configured background work."""
+    key_set, signer = signing(settings)
     infra = await Infrastructure.start(settings.infra, client_id="gridloop-dispatch")
     await database.create_tables(infra.engine, tables.ALL_TABLES)
     deps = Dependencies(
@@ -78,4 +118,11 @@ async def start(settings: DispatchSettings) -> Dispatch:
             dead_letter_topic=settings.infra.topic_dead_letters,
         )
         infra.run_in_background(loop.run)
-    return Dispatch(infra=infra, deps=deps, settings=settings)
+    return Dispatch(
+        infra=infra,
+        deps=deps,
+        settings=settings,
+        keys=key_set,
+        signer=signer,
+        hasher=password_hasher(settings),
+    )

@@ -25,6 +25,10 @@ class DispatchSettings(BaseSettings):
     timer_poll_s: float = 0.2
     reconcile_interval_s: float = 2.0
     outbox_grace_s: float = 3.0
+    access_token_ttl_s: int = 900
+    refresh_token_ttl_s: int = 7 * 24 * 3600
+    password_time_cost: int = 3
+    password_memory_kib: int = 65536
     infra: InfraSettings = Field(default_factory=InfraSettings)
 
 

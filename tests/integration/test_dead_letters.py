@@ -91,7 +91,10 @@ async def test_poison_goes_to_dead_letters_and_good_reports_still_flow(
     households = flow.distinct_households(12, seed=3)
     reported = await flow.report_all(services["intake"].url, households)
 
-    async with httpx.AsyncClient(base_url=services["dispatch"].url) as client:
+    async with httpx.AsyncClient(
+        base_url=services["dispatch"].url,
+        headers=await flow.signed_in(services["dispatch"].url, "C01"),
+    ) as client:
 
         async def all_assigned() -> bool:
             for incident in reported:

@@ -30,25 +30,29 @@ async def test_dispatch_refuses_an_illegal_transition_with_409(
 ) -> None:
     households = flow.distinct_households(1, seed=4)
     incident = next(iter(await flow.report_all(services["intake"].url, households)))
-    async with httpx.AsyncClient(base_url=services["dispatch"].url) as dispatch:
+    async with httpx.AsyncClient(
+        base_url=services["dispatch"].url,
+        headers=await flow.signed_in(services["dispatch"].url, "C01"),
+    ) as dispatch:
 
         async def assigned() -> bool:
             return (await dispatch.get(f"/v1/cases/{incident}")).status_code == 200
 
         await flow.wait_for(assigned, within_s=30, what="the case to be assigned")
         assignee = (await dispatch.get(f"/v1/cases/{incident}")).json()["assignee_id"]
-        me = {"X-Member-Id": assignee}
+        me = await flow.signed_in(services["dispatch"].url, assignee)
         early = await dispatch.post(
             f"/v1/cases/{incident}/resolve", json={"result": "done"}, headers=me
         )
         assert early.status_code == 409
         assert "cannot resolve a case that is assigned" in early.text
         stranger = await dispatch.post(
-            f"/v1/cases/{incident}/accept", headers={"X-Member-Id": "P060"}
+            f"/v1/cases/{incident}/accept",
+            headers=await flow.signed_in(services["dispatch"].url, "P060"),
         )
-        assert stranger.status_code == 409
-        assert "only the assignee" in stranger.text
-        nobody = await dispatch.post(f"/v1/cases/{incident}/accept")
+        assert stranger.status_code == 404, "another grid's member may not even see the case"
+        forged = {"Authorization": "Bearer not.a.token"}
+        nobody = await dispatch.post(f"/v1/cases/{incident}/accept", headers=forged)
         assert nobody.status_code == 401
         accepted = await dispatch.post(f"/v1/cases/{incident}/accept", headers=me)
         assert accepted.status_code == 200

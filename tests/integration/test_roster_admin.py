@@ -9,8 +9,10 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from services.common import auth
 from services.demo.processes import ServiceProcess
 from services.dispatch import demo_community
+from tests.support import tokens
 
 COMMUNITY = demo_community.generate()
 HOUSEHOLDS = {h.id: h for h in COMMUNITY.households}
@@ -28,8 +30,9 @@ def dispatch(run_env: dict[str, str], log_dir: Path) -> Iterator[ServiceProcess]
 
 
 @pytest.fixture
-def client(dispatch: ServiceProcess) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=f"{dispatch.url}/v1/roster", timeout=30) as client:
+def client(dispatch: ServiceProcess, run_env: dict[str, str]) -> Iterator[httpx.Client]:
+    operator = tokens.headers_for(run_env, "operator", auth.Role.OPERATOR)
+    with httpx.Client(base_url=f"{dispatch.url}/v1/roster", headers=operator, timeout=30) as client:
         yield client
 
 
@@ -164,7 +167,7 @@ async def test_members_cannot_strand_their_households(
 
 
 async def test_linking_respects_the_grid_and_the_cap_even_when_requests_race(
-    client: httpx.Client, dispatch: ServiceProcess, engine: AsyncEngine
+    client: httpx.Client, dispatch: ServiceProcess, engine: AsyncEngine, run_env: dict[str, str]
 ) -> None:
     assert (
         client.post(
@@ -177,7 +180,11 @@ async def test_linking_respects_the_grid_and_the_cap_even_when_requests_race(
     assert wrong_grid.status_code == 409
     assert client.put("/households/NOPE/link", json={"linked_member_id": "P300"}).status_code == 404
     candidates = sorted(h.id for h in COMMUNITY.households if h.grid_id == "G03")[:15]
-    async with httpx.AsyncClient(base_url=f"{dispatch.url}/v1/roster", timeout=30) as racing:
+    async with httpx.AsyncClient(
+        base_url=f"{dispatch.url}/v1/roster",
+        headers=tokens.headers_for(run_env, "operator", auth.Role.OPERATOR),
+        timeout=30,
+    ) as racing:
         answers = await asyncio.gather(
             *(
                 racing.put(f"/households/{h}/link", json={"linked_member_id": "P300"})
@@ -212,3 +219,18 @@ def test_locate_finds_the_grid_and_says_how(client: httpx.Client) -> None:
         "how": "boundary",
     }
     assert client.get("/locate", params={"lat": 1}).status_code == 422
+
+
+def test_only_operators_change_the_roster_and_supervisors_read_it(
+    dispatch: ServiceProcess, run_env: dict[str, str]
+) -> None:
+    url = f"{dispatch.url}/v1/roster/grids"
+    leader = tokens.headers_for(
+        run_env, "P001", auth.Role.GRID_LEADER, member_id="P001", grid_id="G01"
+    )
+    officer = tokens.headers_for(run_env, "P002", auth.Role.MEMBER, member_id="P002", grid_id="G01")
+    assert httpx.get(url, headers=leader).status_code == 200
+    assert httpx.get(url, headers=officer).status_code == 403
+    assert httpx.get(url).status_code == 401
+    created = httpx.post(url, headers=leader, json={"id": "G99", "name": "x"})
+    assert created.status_code == 403

@@ -10,10 +10,12 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from services.common import auth
 from services.demo.processes import ServiceProcess
 from services.dispatch import demo_community
 from services.dispatch.roster import csv_format, documents
 from services.dispatch.roster.entities import Kind
+from tests.support import tokens
 
 DOCUMENT = demo_community.import_document(demo_community.generate())
 COUNTS = {
@@ -47,8 +49,9 @@ def dispatch(run_env: dict[str, str], log_dir: Path) -> Iterator[ServiceProcess]
 
 
 @pytest.fixture
-def client(dispatch: ServiceProcess) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=f"{dispatch.url}/v1/roster", timeout=60) as client:
+def client(dispatch: ServiceProcess, run_env: dict[str, str]) -> Iterator[httpx.Client]:
+    operator = tokens.headers_for(run_env, "operator", auth.Role.OPERATOR)
+    with httpx.Client(base_url=f"{dispatch.url}/v1/roster", headers=operator, timeout=60) as client:
         yield client
 
 

@@ -102,3 +102,20 @@ def kinds(entries: list[dict[str, object]]) -> list[str]:
         str(entry["type"]).removeprefix("gridloop.incident.").removesuffix(".v1")
         for entry in entries
     ]
+
+
+_tokens: dict[tuple[str, str], dict[str, str]] = {}
+
+
+async def signed_in(dispatch_url: str, username: str) -> dict[str, str]:
+    """Authorization headers for a demo account, signing in once per service and account."""
+    if (dispatch_url, username) not in _tokens:
+        async with httpx.AsyncClient(base_url=dispatch_url, timeout=10) as client:
+            response = await client.post(
+                "/v1/auth/token", data={"username": username, "password": f"demo-{username}"}
+            )
+        assert response.status_code == 200, response.text
+        _tokens[dispatch_url, username] = {
+            "Authorization": f"Bearer {response.json()['access_token']}"
+        }
+    return _tokens[dispatch_url, username]

@@ -3,10 +3,13 @@
 import os
 import subprocess
 import sys
+import tempfile
 import uuid
 from pathlib import Path
 
 import asyncpg
+
+from services.common import keys
 
 ROOT = Path(__file__).resolve().parents[2]
 STACK_SCRIPT = ROOT / "deploy" / "local" / "stack.py"
@@ -48,10 +51,16 @@ async def create_database(database_url: str, name: str) -> str:
 
 
 def isolated_settings(infra: dict[str, str], *, database_url: str) -> dict[str, str]:
-    """Unique topics, groups and Redis namespace, so runs never see each other's data."""
+    """Unique topics, groups, Redis namespace and signing keys, so runs never share data."""
     run = uuid.uuid4().hex[:10]
+    _, signing_key = keys.new_key(Path(tempfile.mkdtemp(prefix="gridloop-keys-")))
     return {
         **infra,
+        "AUTH_JWKS_FILE": str(signing_key.with_name(keys.JWKS_NAME)),
+        "AUTH_SIGNING_KEY_FILE": str(signing_key),
+        # argon2id at a light cost: the demo accounts are hashed once per test module
+        "DISPATCH_PASSWORD_TIME_COST": "1",
+        "DISPATCH_PASSWORD_MEMORY_KIB": "8192",
         "DATABASE_URL": database_url,
         "TOPIC_REPORTS": f"test.{run}.reported",
         "TOPIC_LIFECYCLE": f"test.{run}.lifecycle",

@@ -182,3 +182,30 @@ class OutboxRow(SQLModel, table=True):
 
 
 ALL_TABLES.append(OutboxRow)
+
+
+class AccountRow(SQLModel, table=True):
+    """A person who signs in: an officer, a grid leader, the committee, an operator, a viewer."""
+
+    __tablename__ = "dispatch_account"
+
+    username: str = Field(primary_key=True)
+    password_hash: str
+    role: str
+    member_id: str | None = Field(default=None, index=True)
+    disabled: bool = False
+    created_at: datetime = Field(sa_column=_timestamp(nullable=False))
+
+
+class RefreshTokenRow(SQLModel, table=True):
+    """A refresh token (stored as a hash), used once: each use replaces it."""
+
+    __tablename__ = "dispatch_refresh_token"
+
+    token_hash: str = Field(primary_key=True)
+    username: str = Field(index=True)
+    expires_at: datetime = Field(sa_column=_timestamp(nullable=False))
+    revoked_at: datetime | None = Field(default=None, sa_column=_timestamp())
+
+
+ALL_TABLES.extend([AccountRow, RefreshTokenRow])

@@ -30,10 +30,13 @@ async def test_a_failed_inspection_reopens_to_the_same_handler_and_a_passed_one_
     services: dict[str, ServiceProcess], run_env: dict[str, str]
 ) -> None:
     incident = await report(services, household_not_led_by_its_leader(2), "paperwork_service")
-    async with httpx.AsyncClient(base_url=services["dispatch"].url) as dispatch:
+    async with httpx.AsyncClient(
+        base_url=services["dispatch"].url,
+        headers=await flow.signed_in(services["dispatch"].url, "C01"),
+    ) as dispatch:
         case = await assigned_case(dispatch, incident)
-        lead = {"X-Member-Id": case["assignee_id"]}
-        leader = {"X-Member-Id": grid_leader_of(case["grid_id"])}
+        lead = await flow.signed_in(services["dispatch"].url, case["assignee_id"])
+        leader = await flow.signed_in(services["dispatch"].url, grid_leader_of(case["grid_id"]))
         url = f"/v1/cases/{incident}"
         assert (await dispatch.post(f"{url}/accept", headers=lead)).status_code == 200
         assert (await dispatch.post(f"{url}/start", headers=lead)).json()["status"] == "in_progress"
@@ -42,7 +45,9 @@ async def test_a_failed_inspection_reopens_to_the_same_handler_and_a_passed_one_
         helped = await dispatch.post(f"{url}/help", json={"role": "police"}, headers=lead)
         assert helped.json()["co_handler_ids"] == ["POL01"]
         helper_note = await dispatch.post(
-            f"{url}/notes", json={"note": "escorted"}, headers={"X-Member-Id": "POL01"}
+            f"{url}/notes",
+            json={"note": "escorted"},
+            headers=await flow.signed_in(services["dispatch"].url, "POL01"),
         )
         assert helper_note.status_code == 200
         photo = {
@@ -55,7 +60,9 @@ async def test_a_failed_inspection_reopens_to_the_same_handler_and_a_passed_one_
         )
         assert resolved.json()["status"] == "resolved"
         own = await dispatch.post(
-            f"{url}/inspect", json={"passed": True}, headers={"X-Member-Id": "POL01"}
+            f"{url}/inspect",
+            json={"passed": True},
+            headers=await flow.signed_in(services["dispatch"].url, "POL01"),
         )
         assert own.status_code == 409
         failed = await dispatch.post(
@@ -99,7 +106,10 @@ async def _loads_match_open_cases(
     redis = Redis.from_url(run_env["REDIS_URL"])
     key = f"gridloop:dispatch:load{run_env['DISPATCH_REDIS_NAMESPACE']}"
     try:
-        async with httpx.AsyncClient(base_url=services["dispatch"].url) as dispatch:
+        async with httpx.AsyncClient(
+            base_url=services["dispatch"].url,
+            headers=await flow.signed_in(services["dispatch"].url, "C01"),
+        ) as dispatch:
 
             async def agree() -> bool:
                 counts: dict[str, int] = {}
@@ -124,10 +134,13 @@ async def test_feedback_from_the_reporter_closes_or_reopens_a_resolved_case(
         await report(services, household_not_led_by_its_leader(n), "paperwork_service")
         for n in (3, 4)
     ]
-    async with httpx.AsyncClient(base_url=services["dispatch"].url) as dispatch:
+    async with httpx.AsyncClient(
+        base_url=services["dispatch"].url,
+        headers=await flow.signed_in(services["dispatch"].url, "C01"),
+    ) as dispatch:
         for incident in incidents:
             case = await assigned_case(dispatch, incident)
-            lead = {"X-Member-Id": case["assignee_id"]}
+            lead = await flow.signed_in(services["dispatch"].url, case["assignee_id"])
             await dispatch.post(f"/v1/cases/{incident}/accept", headers=lead)
             await dispatch.post(
                 f"/v1/cases/{incident}/resolve", json={"result": "done"}, headers=lead
@@ -165,10 +178,13 @@ async def test_an_extension_pauses_the_clock_and_parking_stops_it(
     services: dict[str, ServiceProcess],
 ) -> None:
     incident = await report(services, household_not_led_by_its_leader(5), "legal_advice")
-    async with httpx.AsyncClient(base_url=services["dispatch"].url) as dispatch:
+    async with httpx.AsyncClient(
+        base_url=services["dispatch"].url,
+        headers=await flow.signed_in(services["dispatch"].url, "C01"),
+    ) as dispatch:
         case = await assigned_case(dispatch, incident)
-        lead = {"X-Member-Id": case["assignee_id"]}
-        leader = {"X-Member-Id": grid_leader_of(case["grid_id"])}
+        lead = await flow.signed_in(services["dispatch"].url, case["assignee_id"])
+        leader = await flow.signed_in(services["dispatch"].url, grid_leader_of(case["grid_id"]))
         url = f"/v1/cases/{incident}"
         await dispatch.post(f"{url}/accept", headers=lead)
         asked = await dispatch.post(
@@ -201,13 +217,17 @@ async def test_an_extension_pauses_the_clock_and_parking_stops_it(
         )  # type: ignore[index]
         assert grid_leader_of(case["grid_id"]) in red_mark["notified_ids"]  # type: ignore[index]
         parked = await dispatch.post(
-            f"{url}/park", json={"reason": "awaiting court"}, headers={"X-Member-Id": "C01"}
+            f"{url}/park",
+            json={"reason": "awaiting court"},
+            headers=await flow.signed_in(services["dispatch"].url, "C01"),
         )
         assert parked.json()["parked"] is True
         blocked = await dispatch.post(f"{url}/resolve", json={"result": "x"}, headers=lead)
         assert blocked.status_code == 409 and "parked" in blocked.text
-        assert (await dispatch.post(f"{url}/unpark", headers={"X-Member-Id": "C01"})).json()[
-            "parked"
-        ] is False
+        assert (
+            await dispatch.post(
+                f"{url}/unpark", headers=await flow.signed_in(services["dispatch"].url, "C01")
+            )
+        ).json()["parked"] is False
     kinds = flow.kinds(await flow.timeline(ledger, uuid.UUID(incident)))
     assert {"extension_requested", "extended"} <= set(kinds)

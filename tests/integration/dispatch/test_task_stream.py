@@ -20,7 +20,9 @@ async def test_a_new_task_is_pushed_to_the_officers_stream(
     async def listen() -> None:
         async with httpx.AsyncClient(base_url=services["dispatch"].url, timeout=30) as client:
             async with client.stream(
-                "GET", "/v1/me/stream", headers={"X-Member-Id": officer}
+                "GET",
+                "/v1/me/stream",
+                headers=await flow.signed_in(services["dispatch"].url, officer),
             ) as response:
                 assert response.headers["content-type"].startswith("text/event-stream")
                 event = ""
@@ -44,8 +46,15 @@ async def test_a_new_task_is_pushed_to_the_officers_stream(
     assert kind == "task"
     assert change["incident_id"] == incident  # type: ignore[index]
     assert change["events"] == ["gridloop.incident.assigned.v1"]  # type: ignore[index]
-    async with httpx.AsyncClient(base_url=services["dispatch"].url) as client:
-        tasks = (await client.get("/v1/me/tasks", headers={"X-Member-Id": officer})).json()
+    async with httpx.AsyncClient(
+        base_url=services["dispatch"].url,
+        headers=await flow.signed_in(services["dispatch"].url, "C01"),
+    ) as client:
+        tasks = (
+            await client.get(
+                "/v1/me/tasks", headers=await flow.signed_in(services["dispatch"].url, officer)
+            )
+        ).json()
     assert incident in [task["incident_id"] for task in tasks]
 
 
@@ -54,8 +63,11 @@ async def test_an_officer_off_duty_is_skipped_until_back_on_duty(
 ) -> None:
     household = household_not_led_by_its_leader(11)
     officer = flow.LINKED_MEMBER[household]
-    me = {"X-Member-Id": officer}
-    async with httpx.AsyncClient(base_url=services["dispatch"].url) as client:
+    me = await flow.signed_in(services["dispatch"].url, officer)
+    async with httpx.AsyncClient(
+        base_url=services["dispatch"].url,
+        headers=await flow.signed_in(services["dispatch"].url, "C01"),
+    ) as client:
         assert (
             await client.post("/v1/me/duty", json={"on_duty": False}, headers=me)
         ).status_code == 204
@@ -77,4 +89,5 @@ async def test_an_officer_off_duty_is_skipped_until_back_on_duty(
         back = await assigned(await report(services, household, "paperwork_service"))
         assert back["assignee_id"] == officer
         assert (await client.post("/v1/me/heartbeat", headers=me)).status_code == 204
-        assert (await client.get("/v1/me/tasks")).status_code == 401
+        forged = {"Authorization": "Bearer not.a.token"}
+        assert (await client.get("/v1/me/tasks", headers=forged)).status_code == 401
