@@ -28,6 +28,14 @@ class SignInRefused(Exception):
     """Wrong credentials, a disabled account, or a refresh token that is spent or expired."""
 
 
+class RefreshTokenReused(SignInRefused):
+    """A spent refresh token came back: someone may have stolen it."""
+
+    def __init__(self, username: str) -> None:
+        super().__init__("refresh token already used: every session of this account is revoked")
+        self.username = username
+
+
 @dataclass(frozen=True)
 class Signer:
     kid: str
@@ -96,8 +104,7 @@ async def refresh(
     if stored is None or stored.expires_at <= now:
         raise SignInRefused("refresh token unknown or expired")
     if stored.revoked_at is not None:
-        await revoke_all(session=session, username=stored.username, now=now)
-        raise SignInRefused("refresh token already used: every session of this account is revoked")
+        raise RefreshTokenReused(stored.username)
     stored.revoked_at = now
     session.add(stored)
     account = await session.get(AccountRow, stored.username)

@@ -73,6 +73,9 @@ async def token(
                     "or refresh_token (with refresh_token)",
                 )
     except service.SignInRefused as refusal:
+        if isinstance(refusal, service.RefreshTokenReused):
+            async with dispatch.deps.sessions() as session, session.begin():
+                await service.revoke_all(session=session, username=refusal.username, now=now)
         raise HTTPException(401, str(refusal), headers={"WWW-Authenticate": "Bearer"}) from refusal
     return TokenAnswer(
         access_token=tokens.access_token,
