@@ -1,15 +1,9 @@
-"""The case state machine and the ledger projection, without IO."""
-
-import uuid
-from datetime import UTC, datetime
+"""The case state machine, without IO (the ledger projection: tests/unit/ledger/)."""
 
 import pytest
 
-from services.common import envelope, events
+from services.common import events
 from services.dispatch.domain import lifecycle
-from services.ledger import projection
-
-NOW = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
 
 
 def test_assignee_accepts_then_resolves() -> None:
@@ -34,50 +28,3 @@ def test_only_the_assignee_may_accept() -> None:
         lifecycle.next_status(
             action="accept", current=events.CaseStatus.ASSIGNED, actor_id="P2", assignee_id="P1"
         )
-
-
-def _event(data: events.EventPayload) -> envelope.CloudEvent:
-    return envelope.new_event(event_id=str(uuid.uuid4()), source="test", data=data)
-
-
-def test_projection_never_moves_status_backwards() -> None:
-    incident = uuid.uuid4()
-    assigned = _event(
-        events.IncidentAssigned(
-            incident_id=incident,
-            occurred_at=NOW,
-            grid_id="G01",
-            assignee_id="P001",
-            rung=events.Rung.LINKED_MEMBER,
-            reason="linked",
-        )
-    )
-    late_report = _event(
-        events.IncidentReported(
-            incident_id=incident,
-            occurred_at=NOW,
-            channel=events.Channel.PATROL,
-            category="clutter",
-            description="boxes",
-            household_id="H0001",
-        )
-    )
-    first = projection.changes(status_rank=0, event=assigned)
-    assert first["status"] == "assigned" and first["assignee_id"] == "P001"
-    second = projection.changes(status_rank=first["status_rank"], event=late_report)
-    assert "status" not in second
-    assert second["category"] == "clutter"
-
-
-def test_transfer_out_is_its_own_status() -> None:
-    transferred = _event(
-        events.IncidentAssigned(
-            incident_id=uuid.uuid4(),
-            occurred_at=NOW,
-            grid_id="G01",
-            assignee_id=None,
-            rung=events.Rung.TOWN,
-            reason="nobody",
-        )
-    )
-    assert projection.changes(status_rank=0, event=transferred)["status"] == "transferred"

@@ -1,0 +1,284 @@
+"""The hash chains: every entry carries the hash of the one before it, globally and per incident.
+
+hash = SHA-256 of the canonical JSON of the entry's immutable fields plus the previous hash.
+An edited, deleted, inserted or reordered entry breaks a link, and `Verifier` names the first
+broken entry. Pure: no IO, no clock.
+"""
+
+import hashlib
+import json
+import uuid
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+GENESIS = "0" * 64
+GLOBAL = "global"
+_CUT_TAIL = "the published anchor is beyond the last entry: entries at the end were deleted"
+INCIDENT = "incident"
+
+
+@dataclass(frozen=True)
+class Head:
+    """The end of a chain: the position of its last entry and that entry's hash."""
+
+    position: int = 0
+    hash: str = GENESIS
+
+
+@dataclass(frozen=True)
+class Unsealed:
+    """An event to append, before the ledger gives it a place in the chains."""
+
+    event_id: str
+    incident_id: uuid.UUID
+    type: str
+    source: str
+    occurred_at: datetime
+    payload: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Entry:
+    """A ledger entry as stored: immutable fields and the links of both chains."""
+
+    seq: int
+    event_id: str
+    incident_id: uuid.UUID
+    incident_index: int
+    type: str
+    source: str
+    occurred_at: datetime
+    recorded_at: datetime
+    payload: dict[str, Any]
+    prev_hash: str
+    hash: str
+    incident_prev_hash: str
+    incident_hash: str
+
+
+def canonical_json(value: Any) -> bytes:
+    """Sorted keys, no spaces, UTF-8: the same value always gives the same bytes."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def as_utc(moment: datetime) -> datetime:
+    """An aware UTC time; a naive one is taken to be UTC already (as PostgreSQL stores it)."""
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
+
+
+def _instant(moment: datetime) -> str:
+    return as_utc(moment).isoformat(timespec="microseconds")
+
+
+def body(
+    *,
+    seq: int,
+    event_id: str,
+    incident_id: uuid.UUID,
+    incident_index: int,
+    type: str,
+    source: str,
+    occurred_at: datetime,
+    recorded_at: datetime,
+    payload: Mapping[str, Any],
+) -> dict[str, Any]:
+    """The immutable fields that the hashes cover."""
+    return {
+        "seq": seq,
+        "event_id": event_id,
+        "incident_id": str(incident_id),
+        "incident_index": incident_index,
+        "type": type,
+        "source": source,
+        "occurred_at": _instant(occurred_at),
+        "recorded_at": _instant(recorded_at),
+        "payload": payload,
+    }
+
+
+def link_hash(entry_body: Mapping[str, Any], prev_hash: str) -> str:
+    """SHA-256 over the canonical JSON of the fields and the previous hash."""
+    return hashlib.sha256(canonical_json({**entry_body, "prev": prev_hash})).hexdigest()
+
+
+def body_of(entry: Entry) -> dict[str, Any]:
+    """The hashed fields of a stored entry."""
+    return body(
+        seq=entry.seq,
+        event_id=entry.event_id,
+        incident_id=entry.incident_id,
+        incident_index=entry.incident_index,
+        type=entry.type,
+        source=entry.source,
+        occurred_at=entry.occurred_at,
+        recorded_at=entry.recorded_at,
+        payload=entry.payload,
+    )
+
+
+def seal(
+    pending: Sequence[Unsealed],
+    *,
+    head: Head,
+    incident_heads: Mapping[uuid.UUID, Head],
+    recorded_at: datetime,
+) -> list[Entry]:
+    """Give each event the next place in the global chain and in its incident's chain."""
+    sealed: list[Entry] = []
+    incidents = dict(incident_heads)
+    for event in pending:
+        incident_head = incidents.get(event.incident_id, Head())
+        seq = head.position + 1
+        index = incident_head.position + 1
+        fields = body(
+            seq=seq,
+            event_id=event.event_id,
+            incident_id=event.incident_id,
+            incident_index=index,
+            type=event.type,
+            source=event.source,
+            occurred_at=event.occurred_at,
+            recorded_at=recorded_at,
+            payload=event.payload,
+        )
+        entry = Entry(
+            seq=seq,
+            event_id=event.event_id,
+            incident_id=event.incident_id,
+            incident_index=index,
+            type=event.type,
+            source=event.source,
+            occurred_at=event.occurred_at,
+            recorded_at=recorded_at,
+            payload=event.payload,
+            prev_hash=head.hash,
+            hash=link_hash(fields, head.hash),
+            incident_prev_hash=incident_head.hash,
+            incident_hash=link_hash(fields, incident_head.hash),
+        )
+        sealed.append(entry)
+        head = Head(seq, entry.hash)
+        incidents[event.incident_id] = Head(index, entry.incident_hash)
+    return sealed
+
+
+@dataclass(frozen=True)
+class Break:
+    """A broken link: which entry, in which chain, and why."""
+
+    seq: int
+    event_id: str
+    incident_id: uuid.UUID
+    chain: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Verification:
+    ok: bool
+    entries_checked: int
+    head: Head
+    breaks_found: int
+    breaks: tuple[Break, ...]
+
+    @property
+    def first_break(self) -> Break | None:
+        return self.breaks[0] if self.breaks else None
+
+
+@dataclass
+class Verifier:
+    """Walk the entries in seq order and record every broken link (the first `keep` of them)."""
+
+    keep: int = 100
+    anchor: Head | None = None
+    checked: int = 0
+    breaks_found: int = 0
+    _head: Head = field(default_factory=Head)
+    _incidents: dict[uuid.UUID, Head] = field(default_factory=dict)
+    _breaks: list[Break] = field(default_factory=list)
+
+    def check(self, entry: Entry) -> None:
+        """Check one entry against the previous one of each chain."""
+        fields = body_of(entry)
+        self._judge(entry, GLOBAL, self._head, entry.seq, entry.prev_hash, entry.hash, fields)
+        incident_head = self._incidents.get(entry.incident_id, Head())
+        self._judge(
+            entry,
+            INCIDENT,
+            incident_head,
+            entry.incident_index,
+            entry.incident_prev_hash,
+            entry.incident_hash,
+            fields,
+        )
+        if self.anchor and entry.seq == self.anchor.position and entry.hash != self.anchor.hash:
+            self._record(entry, GLOBAL, "hash differs from the published anchor: rewritten")
+        self._head = Head(entry.seq, entry.hash)
+        self._incidents[entry.incident_id] = Head(entry.incident_index, entry.incident_hash)
+        self.checked += 1
+
+    def check_all(self, entries: Iterable[Entry]) -> "Verification":
+        """Check a whole run of entries and give the result."""
+        for entry in entries:
+            self.check(entry)
+        return self.result()
+
+    def result(self) -> Verification:
+        """What the walk found so far; a published anchor beyond the end means a cut tail."""
+        breaks, found = list(self._breaks), self.breaks_found
+        if self.anchor and self.anchor.position > self._head.position:
+            found += 1
+            breaks.append(Break(self.anchor.position, "", uuid.UUID(int=0), GLOBAL, _CUT_TAIL))
+        return Verification(
+            ok=found == 0,
+            entries_checked=self.checked,
+            head=self._head,
+            breaks_found=found,
+            breaks=tuple(breaks),
+        )
+
+    def _judge(
+        self,
+        entry: Entry,
+        chain: str,
+        previous: Head,
+        position: int,
+        prev_hash: str,
+        stored_hash: str,
+        fields: dict[str, Any],
+    ) -> None:
+        reason = _why_broken(chain, previous, position, prev_hash, stored_hash, fields)
+        if reason is not None:
+            self._record(entry, chain, reason)
+
+    def _record(self, entry: Entry, chain: str, reason: str) -> None:
+        self.breaks_found += 1
+        if len(self._breaks) < self.keep:
+            self._breaks.append(Break(entry.seq, entry.event_id, entry.incident_id, chain, reason))
+
+
+def _why_broken(
+    chain: str,
+    previous: Head,
+    position: int,
+    prev_hash: str,
+    stored_hash: str,
+    fields: dict[str, Any],
+) -> str | None:
+    name = "seq" if chain == GLOBAL else "incident index"
+    if position > previous.position + 1:
+        first, last = previous.position + 1, position - 1
+        missing = f"{first}" if first == last else f"{first}..{last}"
+        return f"{name} {missing} missing before this entry: entries were deleted"
+    if position != previous.position + 1:
+        return f"{name} {position} follows {previous.position}: entries were reordered or copied"
+    if prev_hash != previous.hash:
+        return f"does not link to the {name} {previous.position} before it: entries were reordered"
+    if link_hash(fields, prev_hash) != stored_hash:
+        return "hash does not match the content: the entry was altered"
+    return None

@@ -1,0 +1,113 @@
+"""Record a batch of consumed events: exactly once, chained, projected, checked. One transaction."""
+
+import logging
+import uuid
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from services.common import envelope
+from services.ledger.adapters import entries, states
+from services.ledger.domain import chain, projection, records, sequence
+from services.ledger.domain.state import CaseState
+
+logger = logging.getLogger(__name__)
+
+
+async def record_batch(batch: Sequence[envelope.CloudEvent], *, engine: AsyncEngine) -> int:
+    """Append the events not yet recorded and project them; how many were new.
+
+    The ConsumerLoop commits the batch's offsets only after this returns, so a crash
+    before the commit redelivers events whose ids are then found and skipped.
+    """
+    unique = list({event.id: event for event in batch}.values())
+    async with engine.begin() as connection:
+        await entries.lock_chain(connection=connection)
+        known = await entries.known_event_ids(
+            connection=connection, event_ids=[event.id for event in unique]
+        )
+        fresh = [event for event in unique if event.id not in known]
+        if not fresh:
+            return 0
+        sealed = await _append(fresh, connection=connection)
+        await _project(
+            [_record(entry, event) for entry, event in zip(sealed, fresh, strict=True)],
+            connection=connection,
+        )
+    logger.debug("recorded %d of %d events", len(fresh), len(batch))
+    return len(fresh)
+
+
+async def _append(
+    fresh: list[envelope.CloudEvent], *, connection: AsyncConnection
+) -> list[chain.Entry]:
+    head = await entries.global_head(connection=connection)
+    incident_heads = await entries.incident_heads(
+        connection=connection, incident_ids=list({event.data.incident_id for event in fresh})
+    )
+    sealed = chain.seal(
+        [_unsealed(event) for event in fresh],
+        head=head,
+        incident_heads=incident_heads,
+        recorded_at=datetime.now(UTC),
+    )
+    await entries.insert_entries(connection=connection, entries=sealed)
+    return sealed
+
+
+async def _project(fresh: list[records.Record], *, connection: AsyncConnection) -> None:
+    """Apply new records in place when they extend the fold; re-fold the incident otherwise."""
+    by_incident: dict[uuid.UUID, list[records.Record]] = {}
+    for record in fresh:
+        by_incident.setdefault(record.incident_id, []).append(record)
+    stored = await states.load(connection=connection, incident_ids=list(by_incident))
+    changed: list[CaseState] = []
+    found: list[sequence.Anomaly] = []
+    refold: list[uuid.UUID] = []
+    for incident_id, new_records in by_incident.items():
+        state = stored.get(incident_id) or CaseState(incident_id=incident_id)
+        if not projection.extends(state, new_records):
+            refold.append(incident_id)
+            continue
+        for record in new_records:
+            found.extend(projection.apply(state, record))
+        changed.append(state)
+    refound: list[sequence.Anomaly] = []
+    if refold:
+        history = await entries.records_of(connection=connection, incident_ids=refold)
+        for incident_id in refold:
+            state, anomalies = projection.audit(incident_id, history[incident_id])
+            changed.append(state)
+            refound.extend(anomalies)
+        await states.replace_anomalies(
+            connection=connection, incident_ids=refold, anomalies=refound
+        )
+    await states.save(connection=connection, states=changed)
+    await states.add_anomalies(connection=connection, anomalies=found)
+    if refold:
+        logger.info("re-folded %d incidents whose events arrived out of order", len(refold))
+
+
+def _unsealed(event: envelope.CloudEvent) -> chain.Unsealed:
+    return chain.Unsealed(
+        event_id=event.id,
+        incident_id=event.data.incident_id,
+        type=event.type,
+        source=event.source,
+        occurred_at=chain.as_utc(event.data.occurred_at),
+        payload=event.data.model_dump(mode="json"),
+    )
+
+
+def _record(entry: chain.Entry, event: envelope.CloudEvent) -> records.Record:
+    return records.Record(
+        seq=entry.seq,
+        event_id=entry.event_id,
+        incident_id=entry.incident_id,
+        type=entry.type,
+        source=entry.source,
+        occurred_at=entry.occurred_at,
+        recorded_at=entry.recorded_at,
+        data=event.data,
+    )
