@@ -42,7 +42,7 @@ CASE_COLUMNS = (
     "overdue",
     "status_note",
 )
-ENTRY_COLUMNS = (*chain.Entry.__dataclass_fields__,)
+ENTRY_COLUMNS = chain.STORED_FIELDS
 
 
 async def cases_csv(

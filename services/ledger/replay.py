@@ -35,7 +35,7 @@ async def rebuild(*, engine: AsyncEngine) -> Rebuilt:
         totals = {"entries": 0, "incidents": 0, "anomalies": 0}
 
         async def flush() -> None:
-            await states.save(connection=connection, states=pending_states)
+            await states.save(connection=connection, states=pending_states, fresh=True)
             await states.add_anomalies(connection=connection, anomalies=pending_anomalies)
             pending_states.clear()
             pending_anomalies.clear()

@@ -1,13 +1,15 @@
 """The ledger entries in PostgreSQL: append under the chain lock, read back in order."""
 
+import json
 import uuid
 from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import RowMapping, func, insert, select, text
+from sqlalchemy import RowMapping, func, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from services.ledger.adapters import driver
 from services.ledger.adapters.tables import ENTRY
 from services.ledger.domain import chain, records
 
@@ -23,8 +25,10 @@ async def lock_chain(*, connection: AsyncConnection) -> None:
 
 async def known_event_ids(*, connection: AsyncConnection, event_ids: Sequence[str]) -> set[str]:
     """Which of these events the ledger already holds."""
-    query = select(ENTRY.c.event_id).where(ENTRY.c.event_id.in_(event_ids))
-    return set((await connection.execute(query)).scalars())
+    rows = await (await driver.of(connection)).fetch(
+        "select event_id from ledger_entry where event_id = any($1::text[])", list(event_ids)
+    )
+    return {row["event_id"] for row in rows}
 
 
 async def global_head(*, connection: AsyncConnection) -> chain.Head:
@@ -38,19 +42,22 @@ async def incident_heads(
     *, connection: AsyncConnection, incident_ids: Sequence[uuid.UUID]
 ) -> dict[uuid.UUID, chain.Head]:
     """The last entry of each incident's chain (incidents without entries are left out)."""
-    query = (
-        select(ENTRY.c.incident_id, ENTRY.c.incident_index, ENTRY.c.incident_hash)
-        .where(ENTRY.c.incident_id.in_(incident_ids))
-        .order_by(ENTRY.c.incident_id, ENTRY.c.incident_index.desc())
-        .distinct(ENTRY.c.incident_id)
+    rows = await (await driver.of(connection)).fetch(
+        "select distinct on (incident_id) incident_id, incident_index, incident_hash"
+        " from ledger_entry where incident_id = any($1::uuid[])"
+        " order by incident_id, incident_index desc",
+        list(incident_ids),
     )
-    rows = (await connection.execute(query)).all()
-    return {row.incident_id: chain.Head(row.incident_index, row.incident_hash) for row in rows}
+    return {
+        row["incident_id"]: chain.Head(row["incident_index"], row["incident_hash"]) for row in rows
+    }
 
 
 async def insert_entries(*, connection: AsyncConnection, entries: Sequence[chain.Entry]) -> None:
-    """Append sealed entries (a duplicate event id or position aborts the transaction)."""
-    await connection.execute(insert(ENTRY), [_row(entry) for entry in entries])
+    """Append sealed entries with COPY (a duplicate event id or position aborts the batch)."""
+    await (await driver.of(connection)).copy_records_to_table(
+        "ledger_entry", records=[_record_tuple(entry) for entry in entries], columns=_ENTRY_FIELDS
+    )
 
 
 async def records_of(
@@ -132,8 +139,13 @@ def record_of_entry(entry: chain.Entry) -> records.Record:
     )
 
 
-_ENTRY_FIELDS = tuple(chain.Entry.__dataclass_fields__)
+_ENTRY_FIELDS = chain.STORED_FIELDS
 
 
-def _row(entry: chain.Entry) -> dict[str, Any]:
-    return {name: getattr(entry, name) for name in _ENTRY_FIELDS}
+def _record_tuple(entry: chain.Entry) -> tuple[Any, ...]:
+    return tuple(
+        (entry.payload_json or json.dumps(entry.payload))
+        if name == "payload"
+        else getattr(entry, name)
+        for name in _ENTRY_FIELDS
+    )

@@ -1,29 +1,38 @@
 """The projection tables: current case states and anomalies, written in bulk."""
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict
 from typing import Any
 
-from sqlalchemy import RowMapping, delete, select
+from sqlalchemy import delete
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from services.ledger.adapters import driver
 from services.ledger.adapters.tables import ANOMALY, STATE
 from services.ledger.domain.sequence import Anomaly
 from services.ledger.domain.state import STATE_FIELDS, CaseState
 
-
-def row_of(state: CaseState) -> dict[str, Any]:
-    """A state as a table row, with the derived columns the queries use."""
-    row = {name: getattr(state, name) for name in STATE_FIELDS}
-    row["co_handler_ids"] = list(state.co_handler_ids)
-    row["member_ids"] = list(state.member_ids)
-    row["sort_at"] = state.sort_at
-    return row
+COLUMNS = tuple(column.name for column in STATE.columns)
+_UPSERT = (
+    "insert into ledger_incident_state select * from ledger_state_batch"
+    " on conflict (incident_id) do update set "
+    + ", ".join(f"{name} = excluded.{name}" for name in COLUMNS if name != "incident_id")
+)
 
 
-def state_of(row: RowMapping) -> CaseState:
+def row_of(state: CaseState) -> tuple[Any, ...]:
+    """A state as a table row (in column order), with the derived columns the queries use."""
+    derived = {
+        "co_handler_ids": list(state.co_handler_ids),
+        "member_ids": list(state.member_ids),
+        "sort_at": state.sort_at,
+    }
+    return tuple(derived[name] if name in derived else getattr(state, name) for name in COLUMNS)
+
+
+def state_of(row: Mapping[Any, Any]) -> CaseState:
     """A table row as a state."""
     values = {name: row[name] for name in STATE_FIELDS}
     values["co_handler_ids"] = tuple(values["co_handler_ids"] or ())
@@ -34,22 +43,34 @@ async def load(
     *, connection: AsyncConnection, incident_ids: Sequence[uuid.UUID]
 ) -> dict[uuid.UUID, CaseState]:
     """The stored states of these incidents (missing ones are left out)."""
-    query = select(STATE).where(STATE.c.incident_id.in_(incident_ids))
-    rows = (await connection.execute(query)).mappings()
+    rows = await (await driver.of(connection)).fetch(
+        "select * from ledger_incident_state where incident_id = any($1::uuid[])",
+        list(incident_ids),
+    )
     return {row["incident_id"]: state_of(row) for row in rows}
 
 
-async def save(*, connection: AsyncConnection, states: Sequence[CaseState]) -> None:
-    """Insert or replace these states."""
+async def save(
+    *, connection: AsyncConnection, states: Sequence[CaseState], fresh: bool = False
+) -> None:
+    """Insert or replace these states: COPY into a scratch table, then one upsert.
+
+    `fresh` (replay into an emptied table) copies straight into the table.
+    """
     if not states:
         return
-    statement = insert(STATE)
-    columns = [column.name for column in STATE.columns if column.name != "incident_id"]
-    statement = statement.on_conflict_do_update(
-        index_elements=[STATE.c.incident_id],
-        set_={name: statement.excluded[name] for name in columns},
+    database = await driver.of(connection)
+    rows = [row_of(state) for state in states]
+    if fresh:
+        await database.copy_records_to_table("ledger_incident_state", records=rows, columns=COLUMNS)
+        return
+    await database.execute(
+        "create temp table if not exists ledger_state_batch"
+        " (like ledger_incident_state) on commit delete rows"
     )
-    await connection.execute(statement, [row_of(state) for state in states])
+    await database.copy_records_to_table("ledger_state_batch", records=rows, columns=COLUMNS)
+    await database.execute(_UPSERT)
+    await database.execute("truncate ledger_state_batch")
 
 
 async def add_anomalies(*, connection: AsyncConnection, anomalies: Sequence[Anomaly]) -> None:

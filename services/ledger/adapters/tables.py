@@ -50,26 +50,30 @@ class IncidentStateRow(SQLModel, table=True):
     """The current state of one case (see `domain.state.CaseState`); rebuilt by replay."""
 
     __tablename__ = "ledger_incident_state"
+    # Few indexes and room on each page: most events then update a case in place (HOT),
+    # without touching any index. Filters on other columns scan in sort order.
     __table_args__ = (
         Index("ix_ledger_incident_state_sort", "sort_at", "incident_id"),
         Index("ix_ledger_incident_state_members", "member_ids", postgresql_using="gin"),
         Index("ix_ledger_incident_state_external", "source_system", "external_id"),
         Index("ix_ledger_incident_state_place", "place_key", "category", "sort_at"),
+        Index("ix_ledger_incident_state_household", "household_id"),
+        {"postgresql_with": {"fillfactor": "70"}},
     )
 
     incident_id: uuid.UUID = Field(primary_key=True)
-    status: str = Field(sa_type=Text, index=True)
+    status: str = Field(sa_type=Text)
     status_note: str | None = Field(default=None, sa_type=Text)
     has_report: bool = False
-    category: str | None = Field(default=None, sa_type=Text, index=True)
-    channel: str | None = Field(default=None, sa_type=Text, index=True)
+    category: str | None = Field(default=None, sa_type=Text)
+    channel: str | None = Field(default=None, sa_type=Text)
     description: str | None = Field(default=None, sa_type=Text)
     address: str | None = Field(default=None, sa_type=Text)
     lat: float | None = None
     lon: float | None = None
-    household_id: str | None = Field(default=None, sa_type=Text, index=True)
+    household_id: str | None = Field(default=None, sa_type=Text)
     camera_id: str | None = Field(default=None, sa_type=Text)
-    grid_id: str | None = Field(default=None, sa_type=Text, index=True)
+    grid_id: str | None = Field(default=None, sa_type=Text)
     place_key: str | None = Field(default=None, sa_type=Text)
     source_system: str | None = Field(default=None, sa_type=Text)
     external_id: str | None = Field(default=None, sa_type=Text)
@@ -77,7 +81,7 @@ class IncidentStateRow(SQLModel, table=True):
     reporter_phone_masked: str | None = Field(default=None, sa_type=Text)
     reported_at: datetime | None = _at()
     merged_reports: int = 0
-    assignee_id: str | None = Field(default=None, sa_type=Text, index=True)
+    assignee_id: str | None = Field(default=None, sa_type=Text)
     co_handler_ids: list[str] = Field(default_factory=list, sa_type=ARRAY(Text))
     member_ids: list[str] = Field(default_factory=list, sa_type=ARRAY(Text))
     rung: str | None = Field(default=None, sa_type=Text)
@@ -115,7 +119,7 @@ class IncidentStateRow(SQLModel, table=True):
     reopened_after_close_at: datetime | None = _at()
     first_seen_at: datetime | None = _at()
     last_occurred_at: datetime | None = _at()
-    updated_at: datetime | None = Field(default=None, sa_type=TIMESTAMP, index=True)
+    updated_at: datetime | None = _at()
     event_count: int = 0
     sort_at: datetime = Field(sa_type=TIMESTAMP)
 

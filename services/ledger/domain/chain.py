@@ -1,12 +1,14 @@
 """The hash chains: every entry carries the hash of the one before it, globally and per incident.
 
-hash = SHA-256 of the canonical JSON of the entry's immutable fields plus the previous hash.
+hash = SHA-256(canonical JSON of the entry's immutable fields + "\n" + the previous hash).
 An edited, deleted, inserted or reordered entry breaks a link, and `Verifier` names the first
 broken entry. Pure: no IO, no clock.
 """
 
+import functools
 import hashlib
 import json
+import re
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -38,6 +40,10 @@ class Unsealed:
     occurred_at: datetime
     payload: dict[str, Any]
 
+    @property
+    def payload_json(self) -> str:
+        return canonical_json(self.payload).decode()
+
 
 @dataclass(frozen=True)
 class Entry:
@@ -56,11 +62,17 @@ class Entry:
     hash: str
     incident_prev_hash: str
     incident_hash: str
+    # The payload's canonical JSON when the entry was sealed here (not a column: the
+    # stored payload is JSONB, and verification re-canonicalises it).
+    payload_json: str = field(default="", compare=False, repr=False)
+
+
+STORED_FIELDS = tuple(name for name in Entry.__dataclass_fields__ if name != "payload_json")
 
 
 def canonical_json(value: Any) -> bytes:
-    """Sorted keys, no spaces, UTF-8: the same value always gives the same bytes."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    """Sorted keys, no spaces, ASCII escapes: the same value always gives the same bytes."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":")).encode()
 
 
 def as_utc(moment: datetime) -> datetime:
@@ -70,8 +82,18 @@ def as_utc(moment: datetime) -> datetime:
     return moment.astimezone(UTC)
 
 
+@functools.lru_cache(maxsize=4096)
 def _instant(moment: datetime) -> str:
     return as_utc(moment).isoformat(timespec="microseconds")
+
+
+_PLAIN = re.compile(r"[A-Za-z0-9 ._:/@+-]*")
+
+
+@functools.lru_cache(maxsize=4096)
+def _quoted(text: str) -> str:
+    """json.dumps(text), without the call for the plain ids, types and sources."""
+    return f'"{text}"' if _PLAIN.fullmatch(text) else json.dumps(text)
 
 
 def body(
@@ -100,9 +122,33 @@ def body(
     }
 
 
-def link_hash(entry_body: Mapping[str, Any], prev_hash: str) -> str:
-    """SHA-256 over the canonical JSON of the fields and the previous hash."""
-    return hashlib.sha256(canonical_json({**entry_body, "prev": prev_hash})).hexdigest()
+def content_of(
+    *,
+    seq: int,
+    event_id: str,
+    incident_id: uuid.UUID,
+    incident_index: int,
+    type: str,
+    source: str,
+    occurred_at: datetime,
+    recorded_at: datetime,
+    payload_json: str,
+) -> bytes:
+    """`canonical_json(body(...))`, built directly around the payload's canonical JSON.
+
+    The keys are written in sorted order; a unit test checks it equals the slow form.
+    """
+    return (
+        f'{{"event_id":{_quoted(event_id)},"incident_id":"{incident_id}",'
+        f'"incident_index":{incident_index},"occurred_at":"{_instant(occurred_at)}",'
+        f'"payload":{payload_json},"recorded_at":"{_instant(recorded_at)}",'
+        f'"seq":{seq},"source":{_quoted(source)},"type":{_quoted(type)}}}'
+    ).encode()
+
+
+def link_hash(content: bytes, prev_hash: str) -> str:
+    """Chain one entry's canonical content to the hash before it."""
+    return hashlib.sha256(content + b"\n" + prev_hash.encode()).hexdigest()
 
 
 def body_of(entry: Entry) -> dict[str, Any]:
@@ -134,7 +180,8 @@ def seal(
         incident_head = incidents.get(event.incident_id, Head())
         seq = head.position + 1
         index = incident_head.position + 1
-        fields = body(
+        payload_json = event.payload_json
+        content = content_of(
             seq=seq,
             event_id=event.event_id,
             incident_id=event.incident_id,
@@ -143,7 +190,7 @@ def seal(
             source=event.source,
             occurred_at=event.occurred_at,
             recorded_at=recorded_at,
-            payload=event.payload,
+            payload_json=payload_json,
         )
         entry = Entry(
             seq=seq,
@@ -156,9 +203,10 @@ def seal(
             recorded_at=recorded_at,
             payload=event.payload,
             prev_hash=head.hash,
-            hash=link_hash(fields, head.hash),
+            hash=link_hash(content, head.hash),
             incident_prev_hash=incident_head.hash,
-            incident_hash=link_hash(fields, incident_head.hash),
+            incident_hash=link_hash(content, incident_head.hash),
+            payload_json=payload_json,
         )
         sealed.append(entry)
         head = Head(seq, entry.hash)
@@ -204,8 +252,18 @@ class Verifier:
 
     def check(self, entry: Entry) -> None:
         """Check one entry against the previous one of each chain."""
-        fields = body_of(entry)
-        self._judge(entry, GLOBAL, self._head, entry.seq, entry.prev_hash, entry.hash, fields)
+        content = content_of(
+            seq=entry.seq,
+            event_id=entry.event_id,
+            incident_id=entry.incident_id,
+            incident_index=entry.incident_index,
+            type=entry.type,
+            source=entry.source,
+            occurred_at=entry.occurred_at,
+            recorded_at=entry.recorded_at,
+            payload_json=canonical_json(entry.payload).decode(),  # never trust a cached form
+        )
+        self._judge(entry, GLOBAL, self._head, entry.seq, entry.prev_hash, entry.hash, content)
         incident_head = self._incidents.get(entry.incident_id, Head())
         self._judge(
             entry,
@@ -214,7 +272,7 @@ class Verifier:
             entry.incident_index,
             entry.incident_prev_hash,
             entry.incident_hash,
-            fields,
+            content,
         )
         if self.anchor and entry.seq == self.anchor.position and entry.hash != self.anchor.hash:
             self._record(entry, GLOBAL, "hash differs from the published anchor: rewritten")
@@ -250,9 +308,9 @@ class Verifier:
         position: int,
         prev_hash: str,
         stored_hash: str,
-        fields: dict[str, Any],
+        content: bytes,
     ) -> None:
-        reason = _why_broken(chain, previous, position, prev_hash, stored_hash, fields)
+        reason = _why_broken(chain, previous, position, prev_hash, stored_hash, content)
         if reason is not None:
             self._record(entry, chain, reason)
 
@@ -268,7 +326,7 @@ def _why_broken(
     position: int,
     prev_hash: str,
     stored_hash: str,
-    fields: dict[str, Any],
+    content: bytes,
 ) -> str | None:
     name = "seq" if chain == GLOBAL else "incident index"
     if position > previous.position + 1:
@@ -279,6 +337,6 @@ def _why_broken(
         return f"{name} {position} follows {previous.position}: entries were reordered or copied"
     if prev_hash != previous.hash:
         return f"does not link to the {name} {previous.position} before it: entries were reordered"
-    if link_hash(fields, prev_hash) != stored_hash:
+    if link_hash(content, prev_hash) != stored_hash:
         return "hash does not match the content: the entry was altered"
     return None

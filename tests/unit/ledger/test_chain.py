@@ -4,6 +4,9 @@ import dataclasses
 import uuid
 from datetime import UTC, datetime
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from services.ledger.domain import chain
 from tests.unit.ledger.stories import Story
 
@@ -122,11 +125,11 @@ def test_a_cut_tail_is_caught_by_the_published_anchor() -> None:
     assert result.breaks[-1].seq == 18 and "end were deleted" in result.breaks[-1].reason
 
 
-def test_canonical_json_ignores_key_order_and_keeps_unicode() -> None:
+def test_canonical_json_ignores_key_order_and_escapes_unicode() -> None:
     assert chain.canonical_json({"b": 1, "a": "网格"}) == chain.canonical_json(
         {"a": "网格", "b": 1}
     )
-    assert chain.canonical_json({"a": "网格"}) == '{"a":"网格"}'.encode()
+    assert chain.canonical_json({"a": "网格"}) == b'{"a":"\\u7f51\\u683c"}'
 
 
 def test_the_hash_covers_the_time_as_an_instant_not_its_offset() -> None:
@@ -143,4 +146,32 @@ def test_the_hash_covers_the_time_as_an_instant_not_its_offset() -> None:
     }
     utc = chain.body(**fields, occurred_at=datetime(2026, 11, 2, 1, 0, tzinfo=UTC))
     naive = chain.body(**fields, occurred_at=datetime(2026, 11, 2, 1, 0))
-    assert chain.link_hash(utc, chain.GENESIS) == chain.link_hash(naive, chain.GENESIS)
+    assert chain.canonical_json(utc) == chain.canonical_json(naive)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    event_id=st.text(max_size=40),
+    source=st.text(max_size=20),
+    payload=st.dictionaries(
+        st.text(max_size=10),
+        st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False), st.text()),
+        max_size=6,
+    ),
+)
+def test_the_fast_content_is_the_canonical_json_of_the_fields(
+    event_id: str, source: str, payload: dict[str, object]
+) -> None:
+    fields = {
+        "seq": 7,
+        "event_id": event_id,
+        "incident_id": uuid.uuid4(),
+        "incident_index": 3,
+        "type": "gridloop.incident.reported.v1",
+        "source": source,
+        "occurred_at": datetime(2026, 11, 2, 1, 0, 0, 123456, tzinfo=UTC),
+        "recorded_at": RECORDED,
+    }
+    slow = chain.canonical_json(chain.body(**fields, payload=payload))
+    fast = chain.content_of(**fields, payload_json=chain.canonical_json(payload).decode())
+    assert fast == slow
