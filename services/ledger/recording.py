@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from services.common import envelope
+from services.ledger import metrics
 from services.ledger.adapters import entries, states
 from services.ledger.domain import chain, projection, records, sequence
 from services.ledger.domain.state import CaseState
@@ -22,21 +23,30 @@ async def record_batch(batch: Sequence[envelope.CloudEvent], *, engine: AsyncEng
     before the commit redelivers events whose ids are then found and skipped.
     """
     unique = list({event.id: event for event in batch}.values())
+    with metrics.BATCH_SECONDS.time():
+        fresh = await _record_new(unique, engine=engine)
+    metrics.ENTRIES_APPENDED.inc(len(fresh))
+    metrics.DUPLICATES_SKIPPED.inc(len(batch) - len(fresh))
+    logger.debug("recorded %d of %d events", len(fresh), len(batch))
+    return len(fresh)
+
+
+async def _record_new(
+    unique: list[envelope.CloudEvent], *, engine: AsyncEngine
+) -> list[envelope.CloudEvent]:
     async with engine.begin() as connection:
         await entries.lock_chain(connection=connection)
         known = await entries.known_event_ids(
             connection=connection, event_ids=[event.id for event in unique]
         )
         fresh = [event for event in unique if event.id not in known]
-        if not fresh:
-            return 0
-        sealed = await _append(fresh, connection=connection)
-        await _project(
-            [_record(entry, event) for entry, event in zip(sealed, fresh, strict=True)],
-            connection=connection,
-        )
-    logger.debug("recorded %d of %d events", len(fresh), len(batch))
-    return len(fresh)
+        if fresh:
+            sealed = await _append(fresh, connection=connection)
+            await _project(
+                [_record(entry, event) for entry, event in zip(sealed, fresh, strict=True)],
+                connection=connection,
+            )
+    return fresh
 
 
 async def _append(
@@ -85,8 +95,21 @@ async def _project(fresh: list[records.Record], *, connection: AsyncConnection) 
         )
     await states.save(connection=connection, states=changed)
     await states.add_anomalies(connection=connection, anomalies=found)
-    if refold:
-        logger.info("re-folded %d incidents whose events arrived out of order", len(refold))
+    metrics.REFOLDS.inc(len(refold))
+    for anomaly in found:
+        _report(anomaly)
+
+
+def _report(anomaly: sequence.Anomaly) -> None:
+    metrics.ANOMALIES_FOUND.labels(anomaly.kind).inc()
+    logger.warning(
+        "%s: %s %s (expected %s)",
+        anomaly.kind,
+        anomaly.event_type,
+        anomaly.detail,
+        anomaly.expected,
+        extra={"incident_id": anomaly.incident_id, "event_id": anomaly.event_id},
+    )
 
 
 def _unsealed(event: envelope.CloudEvent) -> chain.Unsealed:

@@ -162,8 +162,11 @@ def recurrence_sql(by: str, scope: Scope) -> str:
 
 
 def coverage_sql(by: str, scope: Scope) -> str | None:
-    """Households on record and those their linked member handled or visited (grid, member)."""
-    if by not in ("all", "grid", "member") or scope.category is not None and by != "all":
+    """Households on record and those their linked member handled or visited (grid, member).
+
+    Coverage is about households, not categories: the category filter does not apply.
+    """
+    if by not in ("all", "grid", "member"):
         return None
     key = {"all": "'all'", "grid": "h.grid_id", "member": "l.member_id"}[by]
     wanted = []
