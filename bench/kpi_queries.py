@@ -81,9 +81,9 @@ CASES = {
 }
 
 
-async def main(incidents: int, repeat: int) -> None:
+async def main(incidents: int, repeat: int, keep: bool) -> None:
     settings = LedgerSettings()
-    async with scratch_database() as (engine, _):
+    async with scratch_database(keep=keep) as (engine, _):
         started = time.perf_counter()
         async with engine.begin() as connection:
             await connection.execute(text(GENERATE), {"incidents": incidents})
@@ -148,5 +148,6 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--incidents", type=int, default=180_000)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
     options = parser.parse_args()
-    asyncio.run(main(options.incidents, options.repeat))
+    asyncio.run(main(options.incidents, options.repeat, options.keep))

@@ -93,15 +93,10 @@ async def compute(
 ) -> KpiReport:
     """Overall figures for the scope, and per group when `by` names a breakdown."""
     binds = kpi_queries.params(scope, period, limits_of(settings), settings.timezone)
-    async with engine.connect() as connection:
-        overall = await kpi_queries.grouped(
-            connection=connection, by="all", scope=scope, binds=binds
-        )
-        grouped = (
-            await kpi_queries.grouped(connection=connection, by=by, scope=scope, binds=binds)
-            if by
-            else None
-        )
+    overall = await kpi_queries.grouped(engine=engine, by="all", scope=scope, binds=binds)
+    grouped = (
+        await kpi_queries.grouped(engine=engine, by=by, scope=scope, binds=binds) if by else None
+    )
     weights = settings.kpi_weights
     groups = (
         [_figures(key or NO_KEY, row, weights) for key, row in sorted(grouped.rows.items())]

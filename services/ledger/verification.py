@@ -3,19 +3,19 @@
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.ledger.adapters import entries
-from services.ledger.domain import chain
+from services.ledger.domain import chain, verifier
 
 
-async def verify(*, engine: AsyncEngine, anchor: chain.Head | None = None) -> chain.Verification:
+async def verify(*, engine: AsyncEngine, anchor: chain.Head | None = None) -> verifier.Verification:
     """Walk every entry in seq order; an anchor (a published head) also catches a cut tail."""
-    verifier = chain.Verifier(anchor=anchor)
+    walk = verifier.Verifier(anchor=anchor)
     async with engine.connect() as connection:
         async for entry in entries.stream(connection=connection):
-            verifier.check(entry)
-    return verifier.result()
+            walk.check(entry)
+    return walk.result()
 
 
-def describe(result: chain.Verification) -> str:
+def describe(result: verifier.Verification) -> str:
     """The result as lines for people: OK with the head, or the first broken entry and why."""
     head = f"head seq {result.head.position} hash {result.head.hash}"
     if result.ok:

@@ -64,13 +64,14 @@ async def save(
     if fresh:
         await database.copy_records_to_table("ledger_incident_state", records=rows, columns=COLUMNS)
         return
+    # Created in this transaction when missing (a flag kept outside it would outlive a
+    # rollback that dropped the table again).
     await database.execute(
         "create temp table if not exists ledger_state_batch"
         " (like ledger_incident_state) on commit delete rows"
     )
     await database.copy_records_to_table("ledger_state_batch", records=rows, columns=COLUMNS)
-    await database.execute(_UPSERT)
-    await database.execute("truncate ledger_state_batch")
+    await database.execute(f"{_UPSERT}; truncate ledger_state_batch")
 
 
 async def add_anomalies(*, connection: AsyncConnection, anomalies: Sequence[Anomaly]) -> None:

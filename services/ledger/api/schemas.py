@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from services.ledger.domain import chain, privacy
+from services.ledger.domain import chain, privacy, verifier
 from services.ledger.domain.sequence import Anomaly
 from services.ledger.domain.state import CaseState, is_overdue
 
@@ -152,7 +152,7 @@ class VerificationPublic(BaseModel):
     breaks: list[BrokenLink]
 
     @classmethod
-    def of(cls, result: chain.Verification) -> "VerificationPublic":
+    def of(cls, result: verifier.Verification) -> "VerificationPublic":
         breaks = [BrokenLink.model_validate(b, from_attributes=True) for b in result.breaks]
         return cls(
             ok=result.ok,

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from services.ledger.domain import chain
+from services.ledger.domain import chain, verifier
 from tests.unit.ledger.stories import Story
 
 RECORDED = datetime(2026, 11, 2, 12, 0, tzinfo=UTC)
@@ -41,7 +41,7 @@ def _ledger(stories: int = 3) -> list[chain.Entry]:
 
 def test_an_untouched_ledger_verifies_in_both_chains() -> None:
     entries = _ledger()
-    result = chain.Verifier().check_all(entries)
+    result = verifier.Verifier().check_all(entries)
     assert result.ok and result.breaks_found == 0
     assert result.entries_checked == len(entries) == 18
     assert result.head == chain.Head(18, entries[-1].hash)
@@ -60,22 +60,22 @@ def test_an_edited_payload_is_named_as_altered() -> None:
     entries = _ledger()
     edited = dict(entries[4].payload, result="never happened")
     entries[4] = dataclasses.replace(entries[4], payload=edited)
-    result = chain.Verifier().check_all(entries)
+    result = verifier.Verifier().check_all(entries)
     assert not result.ok
     first = result.first_break
     assert first is not None
-    assert (first.seq, first.event_id, first.chain) == (5, entries[4].event_id, chain.GLOBAL)
+    assert (first.seq, first.event_id, first.chain) == (5, entries[4].event_id, verifier.GLOBAL)
     assert "altered" in first.reason
-    assert {b.chain for b in result.breaks} == {chain.GLOBAL, chain.INCIDENT}
+    assert {b.chain for b in result.breaks} == {verifier.GLOBAL, verifier.INCIDENT}
     assert {b.seq for b in result.breaks} == {5}
 
 
 def test_a_deleted_entry_is_named_by_the_entry_after_the_gap() -> None:
     entries = _ledger()
     del entries[9]
-    first = chain.Verifier().check_all(entries).first_break
+    first = verifier.Verifier().check_all(entries).first_break
     assert first is not None
-    assert first.seq == 11 and first.chain == chain.GLOBAL
+    assert first.seq == 11 and first.chain == verifier.GLOBAL
     assert "seq 10 missing" in first.reason and "deleted" in first.reason
 
 
@@ -84,7 +84,7 @@ def test_two_swapped_entries_are_named_at_the_first_swapped_place() -> None:
     a, b = entries[3], entries[12]
     entries[3] = dataclasses.replace(b, seq=a.seq)
     entries[12] = dataclasses.replace(a, seq=b.seq)
-    first = chain.Verifier().check_all(entries).first_break
+    first = verifier.Verifier().check_all(entries).first_break
     assert first is not None
     assert (first.seq, first.event_id) == (4, b.event_id)
     assert "reordered" in first.reason
@@ -112,15 +112,15 @@ def test_a_rewritten_chain_still_differs_from_a_published_anchor() -> None:
         incident_heads={},
         recorded_at=RECORDED,
     )
-    assert chain.Verifier().check_all(forged).ok  # a consistent rewrite passes on its own...
-    result = chain.Verifier(anchor=anchor).check_all(forged)
+    assert verifier.Verifier().check_all(forged).ok  # a consistent rewrite passes on its own...
+    result = verifier.Verifier(anchor=anchor).check_all(forged)
     assert not result.ok and "anchor" in result.breaks[0].reason  # ...but not against the anchor
 
 
 def test_a_cut_tail_is_caught_by_the_published_anchor() -> None:
     entries = _ledger()
     anchor = chain.Head(entries[-1].seq, entries[-1].hash)
-    result = chain.Verifier(anchor=anchor).check_all(entries[:-2])
+    result = verifier.Verifier(anchor=anchor).check_all(entries[:-2])
     assert not result.ok
     assert result.breaks[-1].seq == 18 and "end were deleted" in result.breaks[-1].reason
 
