@@ -20,6 +20,7 @@ KEYS = {
     "month": "to_char(s.sort_at at time zone :timezone, 'YYYY-MM')",
     "member": "m.member_id",
 }
+WORK_MEM = "64MB"
 LIVE = "(s.cancelled_at is null or s.cancelled_at > :as_of)"
 HANDLED = f"{LIVE} and s.first_resolved_at <= :as_of"
 DEADLINE = "coalesce(s.handling_deadline, s.first_assigned_at + :resolve_limit)"
@@ -116,22 +117,39 @@ def params(scope: Scope, period: Period, limits: Limits, timezone: str) -> dict[
     }
 
 
+def _cohort(by: str, scope: Scope) -> str:
+    return (
+        f" from {_source(by)} where s.sort_at >= :start and s.sort_at < :end{_scope(scope)}"
+        " group by 1"
+    )
+
+
 def cohort_sql(by: str, scope: Scope) -> str:
-    """Cohort counts and timings per group."""
+    """Cohort counts per group."""
     counts = ",\n".join(
         f"count(*) filter (where {condition}) as {name}"
         for name, condition in COHORT_COUNTS.items()
     )
-    members = f"count(distinct s.assignee_id) filter (where {ASSIGNED}) as members"
+    return f"select {KEYS[by]} as key, {counts}{_cohort(by, scope)}"
+
+
+def members_sql(by: str, scope: Scope) -> str:
+    """Distinct lead handlers per group (hashing a few dozen ids beats count(distinct))."""
+    return (
+        "select key, count(*) as members from ("
+        f"select {KEYS[by]} as key, s.assignee_id{_cohort(by, scope)}, 2"
+        f" having count(*) filter (where {ASSIGNED}) > 0) as handlers group by 1"
+    )
+
+
+def timings_sql(by: str, scope: Scope) -> str:
+    """Median and 90th percentile of the two durations per group."""
     timings = ",\n".join(
         f"percentile_cont(array[0.5, 0.9]) within group (order by {value})"
         f" filter (where {condition}) as {name}"
         for name, (value, condition) in TIMINGS.items()
     )
-    return (
-        f"select {KEYS[by]} as key, {counts}, {members}, {timings} from {_source(by)}"
-        f" where s.sort_at >= :start and s.sort_at < :end{_scope(scope)} group by 1"
-    )
+    return f"select {KEYS[by]} as key, {timings}{_cohort(by, scope)}"
 
 
 def overdue_sql(by: str, scope: Scope) -> str:
@@ -143,73 +161,95 @@ def overdue_sql(by: str, scope: Scope) -> str:
 
 
 def recurrence_sql(by: str, scope: Scope) -> str:
-    """Cases closed in the period, and those that came back within the window."""
-    again = """
-        (s.reopened_after_close_at <= :as_of or exists (
-            select 1 from ledger_incident_state n
-            where n.place_key = s.place_key and n.category = s.category
-              and n.incident_id <> s.incident_id
-              and n.sort_at > s.first_closed_at and n.sort_at <= s.first_closed_at + :window
-              and n.sort_at <= :as_of))
+    """Cases closed in the period, and those that came back within the window.
+
+    One sort instead of a probe per closure: closures and later reports of each place and
+    category are ordered newest first, and a running minimum gives each closure the first
+    report after it. Closures carry their group key, so nothing is joined back.
     """
-    return (
-        f"select {KEYS[by]} as key, count(*) as closed_in_period,"
-        f" count(*) filter (where {again}) as recurred from {_source(by)}"
-        f" where s.first_closed_at >= :start and s.first_closed_at < :end{_scope(scope)}"
-        " group by 1"
-    )
+    key = "s.member_ids" if by == "member" else KEYS[by]
+    none = "null::text[]" if by == "member" else "null::text"
+    unnest = " cross join lateral unnest(c.key) as m(member_id)" if by == "member" else ""
+    return f"""
+        with points as (
+            select s.place_key, s.category, s.first_closed_at as at, 0 as kind,
+                {key} as key, s.reopened_after_close_at as reopened
+            from ledger_incident_state s
+            where s.first_closed_at >= :start and s.first_closed_at < :end{_scope(scope)}
+            union all
+            select place_key, category, sort_at, 1, {none}, null from ledger_incident_state
+            where place_key is not null and category is not null
+              and sort_at > :start and sort_at <= :as_of and sort_at < :end + :window),
+        closures as (
+            select kind, key, at, reopened, min(at) filter (where kind = 1) over (
+                partition by place_key collate "C", category collate "C" order by at desc, kind
+                rows between unbounded preceding and 1 preceding) as next_report
+            from points)
+        select {"m.member_id" if by == "member" else "c.key"} as key,
+            count(*) as closed_in_period,
+            count(*) filter (where c.reopened <= :as_of
+                or c.next_report <= c.at + :window) as recurred
+        from closures c{unnest} where c.kind = 0 group by 1
+    """
 
 
 def coverage_sql(by: str, scope: Scope) -> str | None:
     """Households on record and those their linked member handled or visited (grid, member).
 
-    One scan folds each household's cases: its grid, its linked members (from assignments at
-    the linked-member rung), and who resolved or reported its cases in [start, as_of).
-    Coverage is about households, not categories: the category filter does not apply.
+    Two hashed scans: each household's grid and who resolved or reported its cases in
+    [start, as_of); and the (household, linked member) pairs from assignments at the
+    linked-member rung. The category filter does not apply: coverage is about households.
     """
     if by not in ("all", "grid", "member"):
         return None
-    by_member = by == "member" or scope.member is not None
-    member = "l.member_id" if by_member else None
-    touched = (
-        f"{member} = any(h.resolvers || h.visitors)"
-        if member
-        else "h.linked && (h.resolvers || h.visitors)"
-    )
     wanted = ["h.on_record"]
     if scope.grid is not None:
         wanted.append("h.grid_id = :grid")
+    if scope.member is not None or by == "member":
+        wanted.append("l.member_id is not null")
     if scope.member is not None:
         wanted.append("l.member_id = :member")
-    unnest = " cross join lateral unnest(h.linked) as l(member_id)" if by_member else ""
     key = {"all": "'all'", "grid": "h.grid_id", "member": "l.member_id"}[by]
     return f"""
         with households as (
             select household_id,
                 bool_or(sort_at < :as_of) as on_record,
                 max(grid_id) filter (where sort_at < :as_of) as grid_id,
-                array_agg(distinct linked_member_id)
-                    filter (where linked_member_id is not null) as linked,
-                coalesce(array_agg(distinct resolved_by) filter (where resolved_by is not null
-                    and resolved_at >= :start and resolved_at < :as_of), '{{}}') as resolvers,
-                coalesce(array_agg(distinct reported_by) filter (where reported_by is not null
+                coalesce(array_agg(resolved_by) filter (where resolved_by is not null
+                    and resolved_at >= :start and resolved_at < :as_of), '{{}}')
+                || coalesce(array_agg(reported_by) filter (where reported_by is not null
                     and reported_at >= :start and reported_at < :as_of), '{{}}') as visitors
-            from ledger_incident_state where household_id is not null group by household_id)
-        select {key} as key, count(*) as households_on_record,
-            count(*) filter (where coalesce({touched}, false)) as households_touched
-        from households h{unnest} where {" and ".join(wanted)} group by 1
+            from ledger_incident_state where household_id is not null group by household_id),
+        links as (
+            select household_id, linked_member_id as member_id from ledger_incident_state
+            where household_id is not null and linked_member_id is not null group by 1, 2)
+        select {key} as key, count(distinct h.household_id) as households_on_record,
+            count(distinct h.household_id) filter (where l.member_id = any(h.visitors))
+                as households_touched
+        from households h left join links l on l.household_id = h.household_id
+        where {" and ".join(wanted)} group by 1
     """
 
 
 async def grouped(*, engine: AsyncEngine, by: str, scope: Scope, binds: dict[str, Any]) -> Grouped:
     """Run the query families side by side (one connection each), merged by group key."""
-    queries = [cohort_sql(by, scope), overdue_sql(by, scope), recurrence_sql(by, scope)]
+    queries = [
+        cohort_sql(by, scope),
+        members_sql(by, scope),
+        timings_sql(by, scope),
+        overdue_sql(by, scope),
+        recurrence_sql(by, scope),
+    ]
     coverage = coverage_sql(by, scope)
     if coverage is not None:
         queries.append(coverage)
 
     async def run(sql: str) -> list[dict[str, Any]]:
         async with engine.connect() as connection:
+            # These scans look expensive to the planner, which would JIT-compile them for
+            # longer than they take to run; and their hashes and sorts fit in memory.
+            await connection.execute(text("set local jit = off"))
+            await connection.execute(text(f"set local work_mem = '{WORK_MEM}'"))
             return [dict(row) for row in (await connection.execute(text(sql), binds)).mappings()]
 
     rows: dict[str, dict[str, Any]] = {}

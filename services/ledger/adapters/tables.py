@@ -58,6 +58,7 @@ class IncidentStateRow(SQLModel, table=True):
         Index("ix_ledger_incident_state_external", "source_system", "external_id"),
         Index("ix_ledger_incident_state_place", "place_key", "category", "sort_at"),
         Index("ix_ledger_incident_state_household", "household_id"),
+        Index("ix_ledger_incident_state_closed", "first_closed_at"),
         {"postgresql_with": {"fillfactor": "70"}},
     )
 

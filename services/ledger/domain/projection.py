@@ -104,10 +104,13 @@ def _arrival_anomalies(arrived: list[Record]) -> list[sequence.Anomaly]:
 
 def _bookkeep(state: CaseState, record: Record) -> None:
     state.event_count += 1
-    state.first_seen_at = min(filter(None, (state.first_seen_at, record.occurred_at)))
-    state.updated_at = max(filter(None, (state.updated_at, record.recorded_at)))
-    if record.type != REPORTED:
-        state.last_occurred_at = max(filter(None, (state.last_occurred_at, record.occurred_at)))
+    if state.first_seen_at is None or record.occurred_at < state.first_seen_at:
+        state.first_seen_at = record.occurred_at
+    if state.updated_at is None or record.recorded_at > state.updated_at:
+        state.updated_at = record.recorded_at
+    last = state.last_occurred_at
+    if record.type != REPORTED and (last is None or record.occurred_at > last):
+        state.last_occurred_at = record.occurred_at
 
 
 Effect = Callable[[CaseState, Any], None]

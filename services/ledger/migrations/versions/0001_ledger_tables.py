@@ -45,6 +45,7 @@ STATE_INDEXES = {
     "ix_ledger_incident_state_external": ["source_system", "external_id"],
     "ix_ledger_incident_state_place": ["place_key", "category", "sort_at"],
     "ix_ledger_incident_state_household": ["household_id"],
+    "ix_ledger_incident_state_closed": ["first_closed_at"],
 }
 
 
