@@ -24,7 +24,11 @@ async def record_batch(batch: Sequence[envelope.CloudEvent], *, engine: AsyncEng
     """
     unique = list({event.id: event for event in batch}.values())
     with metrics.BATCH_SECONDS.time():
-        fresh = await _record_new(unique, engine=engine)
+        fresh, found, refolded = await _record_new(unique, engine=engine)
+    # Counted and logged once the transaction has committed, so a retried batch counts once.
+    metrics.REFOLDS.inc(refolded)
+    for anomaly in found:
+        _report(anomaly)
     metrics.ENTRIES_APPENDED.inc(len(fresh))
     metrics.DUPLICATES_SKIPPED.inc(len(batch) - len(fresh))
     logger.debug("recorded %d of %d events", len(fresh), len(batch))
@@ -33,20 +37,21 @@ async def record_batch(batch: Sequence[envelope.CloudEvent], *, engine: AsyncEng
 
 async def _record_new(
     unique: list[envelope.CloudEvent], *, engine: AsyncEngine
-) -> list[envelope.CloudEvent]:
+) -> tuple[list[envelope.CloudEvent], list[sequence.Anomaly], int]:
     async with engine.begin() as connection:
         await entries.lock_chain(connection=connection)
         known = await entries.known_event_ids(
             connection=connection, event_ids=[event.id for event in unique]
         )
         fresh = [event for event in unique if event.id not in known]
-        if fresh:
-            sealed = await _append(fresh, connection=connection)
-            await _project(
-                [_record(entry, event) for entry, event in zip(sealed, fresh, strict=True)],
-                connection=connection,
-            )
-    return fresh
+        if not fresh:
+            return [], [], 0
+        sealed = await _append(fresh, connection=connection)
+        found, refolded = await _project(
+            [_record(entry, event) for entry, event in zip(sealed, fresh, strict=True)],
+            connection=connection,
+        )
+    return fresh, found, refolded
 
 
 async def _append(
@@ -66,8 +71,13 @@ async def _append(
     return sealed
 
 
-async def _project(fresh: list[records.Record], *, connection: AsyncConnection) -> None:
-    """Apply new records in place when they extend the fold; re-fold the incident otherwise."""
+async def _project(
+    fresh: list[records.Record], *, connection: AsyncConnection
+) -> tuple[list[sequence.Anomaly], int]:
+    """Apply new records in place when they extend the fold; re-fold the incident otherwise.
+
+    Returns the anomalies found in place and how many incidents were re-folded.
+    """
     by_incident: dict[uuid.UUID, list[records.Record]] = {}
     for record in fresh:
         by_incident.setdefault(record.incident_id, []).append(record)
@@ -95,9 +105,7 @@ async def _project(fresh: list[records.Record], *, connection: AsyncConnection) 
         )
     await states.save(connection=connection, states=changed)
     await states.add_anomalies(connection=connection, anomalies=found)
-    metrics.REFOLDS.inc(len(refold))
-    for anomaly in found:
-        _report(anomaly)
+    return found, len(refold)
 
 
 def _report(anomaly: sequence.Anomaly) -> None:
