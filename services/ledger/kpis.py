@@ -1,5 +1,6 @@
 """Compute the indicators for a period and scope, overall and broken down by one dimension."""
 
+import asyncio
 import dataclasses
 from dataclasses import dataclass, fields
 from datetime import date, datetime, timedelta
@@ -93,9 +94,9 @@ async def compute(
 ) -> KpiReport:
     """Overall figures for the scope, and per group when `by` names a breakdown."""
     binds = kpi_queries.params(scope, period, limits_of(settings), settings.timezone)
-    overall = await kpi_queries.grouped(engine=engine, by="all", scope=scope, binds=binds)
-    grouped = (
-        await kpi_queries.grouped(engine=engine, by=by, scope=scope, binds=binds) if by else None
+    overall, grouped = await asyncio.gather(
+        kpi_queries.grouped(engine=engine, by="all", scope=scope, binds=binds),
+        kpi_queries.grouped(engine=engine, by=by, scope=scope, binds=binds) if by else _nothing(),
     )
     weights = settings.kpi_weights
     groups = (
@@ -112,6 +113,10 @@ async def compute(
         by=by,
         groups=groups,
     )
+
+
+async def _nothing() -> None:
+    return None
 
 
 def figures_of(counts: Counts, timings: Timings, weights: dict[str, float]) -> Figures:
