@@ -21,7 +21,7 @@ def _server_url(database_url: str, name: str) -> str:
 async def scratch_database(*, keep: bool = False) -> AsyncIterator[tuple[AsyncEngine, str]]:
     """Create a database, migrate the ledger into it, yield (engine, url), drop it after."""
     url = InfraSettings().database_url
-    name = f"gridloop_bench_{uuid.uuid4().hex[:10]}"
+    name = f"gridloop_ledger_bench_{uuid.uuid4().hex[:10]}"
     admin = await asyncpg.connect(_server_url(url, "postgres"))
     await admin.execute(f'create database "{name}"')
     scratch_url = _server_url(url, name)

@@ -23,8 +23,10 @@ async def record_batch(batch: Sequence[envelope.CloudEvent], *, engine: AsyncEng
     before the commit redelivers events whose ids are then found and skipped.
     """
     unique = list({event.id: event for event in batch}.values())
+    # Serialising payloads needs no lock: done before, it overlaps another writer's turn.
+    pending = {event.id: _unsealed(event) for event in unique}
     with metrics.BATCH_SECONDS.time():
-        fresh, found, refolded = await _record_new(unique, engine=engine)
+        fresh, found, refolded = await _record_new(unique, pending, engine=engine)
     # Counted and logged once the transaction has committed, so a retried batch counts once.
     metrics.REFOLDS.inc(refolded)
     for anomaly in found:
@@ -36,7 +38,10 @@ async def record_batch(batch: Sequence[envelope.CloudEvent], *, engine: AsyncEng
 
 
 async def _record_new(
-    unique: list[envelope.CloudEvent], *, engine: AsyncEngine
+    unique: list[envelope.CloudEvent],
+    pending: dict[str, chain.Unsealed],
+    *,
+    engine: AsyncEngine,
 ) -> tuple[list[envelope.CloudEvent], list[sequence.Anomaly], int]:
     async with engine.begin() as connection:
         await entries.lock_chain(connection=connection)
@@ -46,7 +51,7 @@ async def _record_new(
         fresh = [event for event in unique if event.id not in known]
         if not fresh:
             return [], [], 0
-        sealed = await _append(fresh, connection=connection)
+        sealed = await _append([pending[event.id] for event in fresh], connection=connection)
         found, refolded = await _project(
             [_record(entry, event) for entry, event in zip(sealed, fresh, strict=True)],
             connection=connection,
@@ -54,18 +59,13 @@ async def _record_new(
     return fresh, found, refolded
 
 
-async def _append(
-    fresh: list[envelope.CloudEvent], *, connection: AsyncConnection
-) -> list[chain.Entry]:
+async def _append(fresh: list[chain.Unsealed], *, connection: AsyncConnection) -> list[chain.Entry]:
     head = await entries.global_head(connection=connection)
     incident_heads = await entries.incident_heads(
-        connection=connection, incident_ids=list({event.data.incident_id for event in fresh})
+        connection=connection, incident_ids=list({event.incident_id for event in fresh})
     )
     sealed = chain.seal(
-        [_unsealed(event) for event in fresh],
-        head=head,
-        incident_heads=incident_heads,
-        recorded_at=datetime.now(UTC),
+        fresh, head=head, incident_heads=incident_heads, recorded_at=datetime.now(UTC)
     )
     await entries.insert_entries(connection=connection, entries=sealed)
     return sealed
@@ -121,13 +121,15 @@ def _report(anomaly: sequence.Anomaly) -> None:
 
 
 def _unsealed(event: envelope.CloudEvent) -> chain.Unsealed:
+    payload = event.data.model_dump(mode="json")
     return chain.Unsealed(
         event_id=event.id,
         incident_id=event.data.incident_id,
         type=event.type,
         source=event.source,
         occurred_at=chain.as_utc(event.data.occurred_at),
-        payload=event.data.model_dump(mode="json"),
+        payload=payload,
+        payload_json=chain.canonical_json(payload).decode(),
     )
 
 

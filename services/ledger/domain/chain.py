@@ -36,10 +36,8 @@ class Unsealed:
     source: str
     occurred_at: datetime
     payload: dict[str, Any]
-
-    @property
-    def payload_json(self) -> str:
-        return canonical_json(self.payload).decode()
+    # The payload's canonical JSON, when computed ahead (outside the chain lock).
+    payload_json: str = ""
 
 
 @dataclass(frozen=True)
@@ -162,7 +160,7 @@ def seal(
         incident_head = incidents.get(event.incident_id, Head())
         seq = head.position + 1
         index = incident_head.position + 1
-        payload_json = event.payload_json
+        payload_json = event.payload_json or canonical_json(event.payload).decode()
         content = content_of(
             seq=seq,
             event_id=event.event_id,
