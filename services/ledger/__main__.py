@@ -1,19 +1,29 @@
-"""Ledger entrypoint: `serve` (API and consumer) or `consume` (consumer only)."""
+"""Ledger entrypoint: serve | consume | migrate | replay | verify | revision."""
 
 import argparse
 import asyncio
+import json
+import sys
+from dataclasses import asdict
 
 import uvicorn
 
-from services.common import observability
-from services.ledger import api, bootstrap
+from services.common import migrations, observability
+from services.ledger import api, bootstrap, replay, verification
+from services.ledger.domain import chain
 from services.ledger.settings import LedgerSettings, get_settings
+
+COMMANDS = ("serve", "consume", "migrate", "replay", "verify", "revision")
 
 
 def main() -> None:
     """Parse the command and run it."""
     parser = argparse.ArgumentParser(prog="gridloop-ledger")
-    parser.add_argument("command", choices=["serve", "consume"], nargs="?", default="serve")
+    parser.add_argument("command", choices=COMMANDS, nargs="?", default="serve")
+    parser.add_argument("--anchor-seq", type=int, help="verify: a published head's seq")
+    parser.add_argument("--anchor-hash", help="verify: a published head's hash")
+    parser.add_argument("--json", action="store_true", help="verify: print JSON")
+    parser.add_argument("-m", "--message", help="revision: what the new migration does")
     arguments = parser.parse_args()
     settings = get_settings()
     observability.configure_logging(settings.infra.log_level)
@@ -25,8 +35,17 @@ def main() -> None:
             log_config=None,
             access_log=False,
         )
-    else:
+    elif arguments.command == "consume":
         asyncio.run(_consume(settings))
+    elif arguments.command == "verify":
+        anchor = (
+            chain.Head(arguments.anchor_seq, arguments.anchor_hash)
+            if arguments.anchor_seq and arguments.anchor_hash
+            else None
+        )
+        sys.exit(asyncio.run(_verify(settings, anchor=anchor, as_json=arguments.json)))
+    else:
+        asyncio.run(_one_shot(settings, arguments.command, message=arguments.message))
 
 
 async def _consume(settings: LedgerSettings) -> None:
@@ -35,6 +54,36 @@ async def _consume(settings: LedgerSettings) -> None:
         await asyncio.gather(*ledger.infra.background)
     finally:
         await ledger.infra.close()
+
+
+async def _verify(settings: LedgerSettings, *, anchor: chain.Head | None, as_json: bool) -> int:
+    """Print the chain check; exit status 1 when a chain is broken."""
+    engine = bootstrap.database_engine(settings)
+    try:
+        result = await verification.verify(engine=engine, anchor=anchor)
+    finally:
+        await engine.dispose()
+    print(json.dumps(asdict(result), default=str) if as_json else verification.describe(result))
+    return 0 if result.ok else 1
+
+
+async def _one_shot(settings: LedgerSettings, command: str, *, message: str | None) -> None:
+    engine = bootstrap.database_engine(settings)
+    try:
+        if command == "revision":
+            await migrations.autogenerate(
+                engine, alembic_config=bootstrap.alembic_config(), message=message or "change"
+            )
+            return
+        await bootstrap.migrate(engine)
+        if command == "replay":
+            rebuilt = await replay.rebuild(engine=engine)
+            print(
+                f"replayed {rebuilt.entries} entries into {rebuilt.incidents} cases "
+                f"and {rebuilt.anomalies} anomalies"
+            )
+    finally:
+        await engine.dispose()
 
 
 if __name__ == "__main__":

@@ -1,25 +1,55 @@
-"""Composition root of the ledger: wires clients, repository, handlers and the consumer."""
+"""Composition root of the ledger: wires the clients, migrations, the consumer and the read side."""
 
 import functools
+from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
-from services.common import database, kafka
+from alembic.config import Config
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from services.common import database, envelope, kafka, migrations
 from services.common.runtime import Infrastructure
-from services.ledger import handlers, tables
+from services.ledger import migrations as ledger_migrations
+from services.ledger import recording
 from services.ledger.settings import LedgerSettings
+
+VERSION_TABLE = "alembic_version_ledger"
 
 
 @dataclass
 class Ledger:
+    settings: LedgerSettings
     infra: Infrastructure
-    deps: handlers.Dependencies
+
+    @property
+    def engine(self) -> AsyncEngine:
+        return self.infra.engine
+
+
+def alembic_config() -> Config:
+    """The ledger's migrations: its own scripts, version table and `ledger_` tables."""
+    return migrations.config(
+        script_location=Path(ledger_migrations.__file__).parent,
+        version_table=VERSION_TABLE,
+        table_prefix="ledger_",
+    )
+
+
+async def migrate(engine: AsyncEngine) -> None:
+    """Bring the ledger's tables to the latest revision (safe when replicas start together)."""
+    await migrations.upgrade(engine, alembic_config=alembic_config())
+
+
+def database_engine(settings: LedgerSettings) -> AsyncEngine:
+    """An engine for the one-shot commands (replay, verify, migrate)."""
+    return database.create_engine(settings.infra.database_url, pool_size=2)
 
 
 async def start(settings: LedgerSettings) -> Ledger:
-    """Connect, create tables and (if configured) start consuming reports and lifecycle events."""
+    """Connect, migrate and (if configured) start consuming reports and lifecycle events."""
     infra = await Infrastructure.start(settings.infra, client_id="gridloop-ledger")
-    await database.create_tables(infra.engine, tables.ALL_TABLES)
-    deps = handlers.Dependencies(sessions=database.session_maker(infra.engine))
+    await migrate(infra.engine)
     if settings.run_consumer:
         loop = kafka.ConsumerLoop(
             consumer=kafka.create_consumer(
@@ -27,9 +57,15 @@ async def start(settings: LedgerSettings) -> Ledger:
             ),
             consumer_group=settings.consumer_group,
             topics=[settings.infra.topic_reports, settings.infra.topic_lifecycle],
-            handle_batch=functools.partial(handlers.record_batch, deps=deps),
+            handle_batch=functools.partial(_record, engine=infra.engine),
             publisher=infra.publisher,
             dead_letter_topic=settings.infra.topic_dead_letters,
+            max_records=settings.batch_size,
         )
         infra.run_in_background(loop.run)
-    return Ledger(infra=infra, deps=deps)
+    return Ledger(settings=settings, infra=infra)
+
+
+async def _record(batch: Sequence[envelope.CloudEvent], *, engine: AsyncEngine) -> None:
+    """The consumer's batch handler: record, then let the loop commit the offsets."""
+    await recording.record_batch(batch, engine=engine)

@@ -1,0 +1,101 @@
+"""Benchmark: ledger ingest into PostgreSQL (events/s), against a raw COPY of the same rows.
+
+    .venv/bin/python -m bench.ledger_ingest [--events 60000] [--batch 500]
+
+Runs `recording.record_batch` (the consumer's handler: dedupe, chain lock, hashes, insert,
+projection, anomaly check, one transaction per batch) over realistic interleaved closed
+loops, in a scratch database; then COPYs the very rows it produced into a table of the same
+shape (same indexes, no chaining, no projection) as the floor. Prints both and the ratio.
+Kafka is not in the loop: this measures the ledger's own work per consumed batch.
+"""
+
+import argparse
+import asyncio
+import json
+import random
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import text
+
+from bench.scratch import scratch_database
+from services.common import envelope
+from services.ledger import recording
+from tests.unit.ledger.stories import Story
+
+START = datetime(2025, 6, 1, tzinfo=UTC)
+
+
+def workload(events: int, *, seed: int = 7) -> list[envelope.CloudEvent]:
+    """Closed loops of many incidents, interleaved as a busy community's stream would be."""
+    generator = random.Random(seed)
+    stories = []
+    for n in range(events // 6 + 1):
+        story = Story(
+            incident_id=uuid.UUID(int=generator.getrandbits(128)),
+            start=START + timedelta(seconds=37 * n),
+            household=f"H{n % 586 + 1:04d}",
+            grid=f"G{n % 9 + 1:02d}",
+        )
+        stories.append(story.closed_loop())
+    # Arrival: each incident's events stay in order; incidents overlap in time.
+    timed = sorted(
+        (
+            (event.data.occurred_at, n, event)
+            for n, story in enumerate(stories)
+            for event in story.events
+        ),
+        key=lambda item: (item[0], item[1]),
+    )
+    return [event for _, _, event in timed][:events]
+
+
+async def main(events: int, batch: int) -> None:
+    stream = workload(events)
+    async with scratch_database() as (engine, _):
+        started = time.perf_counter()
+        for offset in range(0, len(stream), batch):
+            await recording.record_batch(stream[offset : offset + batch], engine=engine)
+        ingest_s = time.perf_counter() - started
+        redelivered = time.perf_counter()
+        for offset in range(0, len(stream), batch):
+            await recording.record_batch(stream[offset : offset + batch], engine=engine)
+        redelivery_s = time.perf_counter() - redelivered
+        async with engine.begin() as connection:
+            await connection.execute(
+                text("create table bench_copy (like ledger_entry including all)")
+            )
+        async with engine.connect() as connection:
+            raw = await connection.get_raw_connection()
+            driver = raw.driver_connection
+            assert driver is not None
+            rows = await driver.fetch("select * from ledger_entry order by seq")
+            columns = list(rows[0].keys())
+            payload = columns.index("payload")
+            records = [
+                tuple(json.dumps(v) if n == payload else v for n, v in enumerate(row))
+                for row in rows
+            ]
+            copied = time.perf_counter()
+            for offset in range(0, len(records), batch):
+                async with driver.transaction():
+                    await driver.copy_records_to_table(
+                        "bench_copy", records=records[offset : offset + batch], columns=columns
+                    )
+            copy_s = time.perf_counter() - copied
+            stored = await driver.fetchval("select count(*) from ledger_entry")
+            cases = await driver.fetchval("select count(*) from ledger_incident_state")
+    print(f"events recorded           {stored:>10,} in {cases:,} cases, batches of {batch}")
+    print(f"ledger ingest             {len(stream) / ingest_s:>10,.0f} events/s ({ingest_s:.2f} s)")
+    print(f"redelivery (all skipped)  {len(stream) / redelivery_s:>10,.0f} events/s")
+    print(f"baseline COPY same rows   {len(records) / copy_s:>10,.0f} rows/s ({copy_s:.2f} s)")
+    print(f"ingest / COPY             {copy_s / ingest_s:>10.2f}")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--events", type=int, default=60_000)
+    parser.add_argument("--batch", type=int, default=500)
+    options = parser.parse_args()
+    asyncio.run(main(options.events, options.batch))

@@ -1,0 +1,82 @@
+"""Alembic migrations run from code: each service keeps its own scripts and its own version table.
+
+A service calls `upgrade` at start; its `migrations/env.py` calls `run_env`. Replicas starting
+together are serialised by a transaction-scoped advisory lock, and the whole upgrade runs in
+that one transaction (PostgreSQL has transactional DDL), so a failed migration leaves nothing.
+"""
+
+import logging
+from collections.abc import Callable
+from pathlib import Path
+
+from alembic import command, context
+from alembic.config import Config
+from sqlalchemy import MetaData, text
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from services.common import database
+
+logger = logging.getLogger(__name__)
+
+MIGRATION_LOCK_ID = (
+    database.SCHEMA_LOCK_ID
+)  # the lock create_tables takes: one schema change at once
+
+
+def config(*, script_location: Path, version_table: str, table_prefix: str) -> Config:
+    """An Alembic configuration without an ini file: the scripts folder and this service's names."""
+    alembic_config = Config()
+    alembic_config.set_main_option("script_location", str(script_location))
+    alembic_config.attributes["version_table"] = version_table
+    alembic_config.attributes["table_prefix"] = table_prefix
+    return alembic_config
+
+
+async def upgrade(engine: AsyncEngine, *, alembic_config: Config, revision: str = "head") -> None:
+    """Bring the service's tables to `revision`, under the advisory lock, in one transaction."""
+    async with engine.begin() as connection:
+        await connection.execute(
+            text("select pg_advisory_xact_lock(:id)"), {"id": MIGRATION_LOCK_ID}
+        )
+        await connection.run_sync(_run_command, alembic_config, command.upgrade, revision)
+
+
+async def autogenerate(engine: AsyncEngine, *, alembic_config: Config, message: str) -> None:
+    """Write a new revision from the difference between the models and the database."""
+    async with engine.connect() as connection:
+        await connection.run_sync(
+            _run_command,
+            alembic_config,
+            lambda cfg, msg: command.revision(cfg, message=msg, autogenerate=True),
+            message,
+        )
+
+
+def _run_command(
+    connection: Connection, alembic_config: Config, run: Callable[[Config, str], object], arg: str
+) -> None:
+    alembic_config.attributes["connection"] = connection
+    run(alembic_config, arg)
+
+
+def run_env(*, target_metadata: MetaData) -> None:
+    """The body of a service's env.py: migrate the connection `upgrade` lent, its tables only."""
+    alembic_config = context.config
+    connection = alembic_config.attributes.get("connection")
+    if connection is None:
+        raise RuntimeError("run migrations through services.common.migrations, not the alembic CLI")
+    prefix = alembic_config.attributes["table_prefix"]
+
+    def own_tables(name: str | None, type_: str, parent_names: object) -> bool:
+        return type_ != "table" or (name or "").startswith(prefix)
+
+    context.configure(
+        connection=connection,
+        target_metadata=target_metadata,
+        version_table=alembic_config.attributes["version_table"],
+        include_name=own_tables,
+        compare_type=True,
+    )
+    with context.begin_transaction():
+        context.run_migrations()

@@ -1,0 +1,148 @@
+"""Ledger tables: the append-only entries, and the projections rebuilt from them.
+
+The schema itself is owned by the Alembic migrations in `services/ledger/migrations/`;
+these models are how the code reads and writes it (and what autogenerate compares with).
+"""
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import BigInteger, DateTime, Index, String, Text, UniqueConstraint
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
+from sqlmodel import Field, SQLModel
+
+TIMESTAMP = DateTime(timezone=True)
+HASH = String(64)
+
+
+class LedgerEntryRow(SQLModel, table=True):
+    """One consumed event, written once (unique event id) and never updated or deleted."""
+
+    __tablename__ = "ledger_entry"
+    __table_args__ = (
+        UniqueConstraint("incident_id", "incident_index", name="uq_ledger_entry_incident_index"),
+        Index("ix_ledger_entry_recorded_at", "recorded_at"),
+    )
+
+    seq: int = Field(
+        sa_type=BigInteger, primary_key=True, sa_column_kwargs={"autoincrement": False}
+    )
+    event_id: str = Field(sa_type=Text, unique=True)
+    incident_id: uuid.UUID
+    incident_index: int
+    type: str = Field(sa_type=Text)
+    source: str = Field(sa_type=Text)
+    occurred_at: datetime = Field(sa_type=TIMESTAMP)
+    recorded_at: datetime = Field(sa_type=TIMESTAMP)
+    payload: dict[str, Any] = Field(sa_type=JSONB)
+    prev_hash: str = Field(sa_type=HASH)
+    hash: str = Field(sa_type=HASH)
+    incident_prev_hash: str = Field(sa_type=HASH)
+    incident_hash: str = Field(sa_type=HASH)
+
+
+def _at() -> Any:
+    return Field(default=None, sa_type=TIMESTAMP)
+
+
+class IncidentStateRow(SQLModel, table=True):
+    """The current state of one case (see `domain.state.CaseState`); rebuilt by replay."""
+
+    __tablename__ = "ledger_incident_state"
+    # Few indexes and room on each page: most events then update a case in place (HOT),
+    # without touching any index. Filters on other columns scan in sort order.
+    __table_args__ = (
+        Index("ix_ledger_incident_state_sort", "sort_at", "incident_id"),
+        Index("ix_ledger_incident_state_members", "member_ids", postgresql_using="gin"),
+        Index("ix_ledger_incident_state_external", "source_system", "external_id"),
+        Index("ix_ledger_incident_state_place", "place_key", "category", "sort_at"),
+        Index("ix_ledger_incident_state_household", "household_id"),
+        Index("ix_ledger_incident_state_closed", "first_closed_at"),
+        {"postgresql_with": {"fillfactor": "70"}},
+    )
+
+    incident_id: uuid.UUID = Field(primary_key=True)
+    status: str = Field(sa_type=Text)
+    status_note: str | None = Field(default=None, sa_type=Text)
+    has_report: bool = False
+    category: str | None = Field(default=None, sa_type=Text)
+    channel: str | None = Field(default=None, sa_type=Text)
+    description: str | None = Field(default=None, sa_type=Text)
+    address: str | None = Field(default=None, sa_type=Text)
+    lat: float | None = None
+    lon: float | None = None
+    household_id: str | None = Field(default=None, sa_type=Text)
+    camera_id: str | None = Field(default=None, sa_type=Text)
+    grid_id: str | None = Field(default=None, sa_type=Text)
+    place_key: str | None = Field(default=None, sa_type=Text)
+    source_system: str | None = Field(default=None, sa_type=Text)
+    external_id: str | None = Field(default=None, sa_type=Text)
+    reported_by: str | None = Field(default=None, sa_type=Text)
+    reporter_phone_masked: str | None = Field(default=None, sa_type=Text)
+    reported_at: datetime | None = _at()
+    merged_reports: int = 0
+    assignee_id: str | None = Field(default=None, sa_type=Text)
+    co_handler_ids: list[str] = Field(default_factory=list, sa_type=ARRAY(Text))
+    member_ids: list[str] = Field(default_factory=list, sa_type=ARRAY(Text))
+    rung: str | None = Field(default=None, sa_type=Text)
+    assignment_reason: str | None = Field(default=None, sa_type=Text)
+    attempt: int = 0
+    linked_member_id: str | None = Field(default=None, sa_type=Text)
+    first_assigned_at: datetime | None = _at()
+    assigned_at: datetime | None = _at()
+    first_acknowledge_due_at: datetime | None = _at()
+    acknowledge_due_at: datetime | None = _at()
+    resolve_due_at: datetime | None = _at()
+    handling_deadline: datetime | None = _at()
+    transferred_at: datetime | None = _at()
+    escalation_count: int = 0
+    acknowledged_at: datetime | None = _at()
+    first_resolved_at: datetime | None = _at()
+    resolved_at: datetime | None = _at()
+    resolved_by: str | None = Field(default=None, sa_type=Text)
+    extension_count: int = 0
+    first_extended_at: datetime | None = _at()
+    parked: bool = False
+    parked_at: datetime | None = _at()
+    red_stage: str | None = Field(default=None, sa_type=Text)
+    first_red_at: datetime | None = _at()
+    first_verified_at: datetime | None = _at()
+    verified_at: datetime | None = _at()
+    verification_passed: bool | None = None
+    rating: str | None = Field(default=None, sa_type=Text)
+    rated_at: datetime | None = _at()
+    first_closed_at: datetime | None = _at()
+    closed_at: datetime | None = _at()
+    cancelled_at: datetime | None = _at()
+    rework_count: int = 0
+    first_reopened_at: datetime | None = _at()
+    reopened_after_close_at: datetime | None = _at()
+    first_seen_at: datetime | None = _at()
+    last_occurred_at: datetime | None = _at()
+    updated_at: datetime | None = _at()
+    event_count: int = 0
+    sort_at: datetime = Field(sa_type=TIMESTAMP)
+
+
+class AnomalyRow(SQLModel, table=True):
+    """A recorded event that the case state machine does not allow; rebuilt by replay."""
+
+    __tablename__ = "ledger_anomaly"
+
+    event_id: str = Field(sa_type=Text, primary_key=True)
+    kind: str = Field(sa_type=Text, primary_key=True)
+    incident_id: uuid.UUID = Field(index=True)
+    seq: int = Field(sa_type=BigInteger, index=True)
+    event_type: str = Field(sa_type=Text)
+    status_before: str = Field(sa_type=Text)
+    expected: str = Field(sa_type=Text)
+    detail: str = Field(sa_type=Text)
+    occurred_at: datetime = Field(sa_type=TIMESTAMP)
+    recorded_at: datetime = Field(sa_type=TIMESTAMP)
+
+
+ENTRY = LedgerEntryRow.__table__  # type: ignore[attr-defined]
+STATE = IncidentStateRow.__table__  # type: ignore[attr-defined]
+ANOMALY = AnomalyRow.__table__  # type: ignore[attr-defined]
+PROJECTION_TABLES = (STATE, ANOMALY)

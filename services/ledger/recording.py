@@ -1,0 +1,146 @@
+"""Record a batch of consumed events: exactly once, chained, projected, checked. One transaction."""
+
+import logging
+import uuid
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from services.common import envelope
+from services.ledger import metrics
+from services.ledger.adapters import entries, states
+from services.ledger.domain import chain, projection, records, sequence
+from services.ledger.domain.state import CaseState
+
+logger = logging.getLogger(__name__)
+
+
+async def record_batch(batch: Sequence[envelope.CloudEvent], *, engine: AsyncEngine) -> int:
+    """Append the events not yet recorded and project them; how many were new.
+
+    The ConsumerLoop commits the batch's offsets only after this returns, so a crash
+    before the commit redelivers events whose ids are then found and skipped.
+    """
+    unique = list({event.id: event for event in batch}.values())
+    # Serialising payloads needs no lock: done before, it overlaps another writer's turn.
+    pending = {event.id: _unsealed(event) for event in unique}
+    with metrics.BATCH_SECONDS.time():
+        fresh, found, refolded = await _record_new(unique, pending, engine=engine)
+    # Counted and logged once the transaction has committed, so a retried batch counts once.
+    metrics.REFOLDS.inc(refolded)
+    for anomaly in found:
+        _report(anomaly)
+    metrics.ENTRIES_APPENDED.inc(len(fresh))
+    metrics.DUPLICATES_SKIPPED.inc(len(batch) - len(fresh))
+    logger.debug("recorded %d of %d events", len(fresh), len(batch))
+    return len(fresh)
+
+
+async def _record_new(
+    unique: list[envelope.CloudEvent],
+    pending: dict[str, chain.Unsealed],
+    *,
+    engine: AsyncEngine,
+) -> tuple[list[envelope.CloudEvent], list[sequence.Anomaly], int]:
+    async with engine.begin() as connection:
+        await entries.lock_chain(connection=connection)
+        known = await entries.known_event_ids(
+            connection=connection, event_ids=[event.id for event in unique]
+        )
+        fresh = [event for event in unique if event.id not in known]
+        if not fresh:
+            return [], [], 0
+        sealed = await _append([pending[event.id] for event in fresh], connection=connection)
+        found, refolded = await _project(
+            [_record(entry, event) for entry, event in zip(sealed, fresh, strict=True)],
+            connection=connection,
+        )
+    return fresh, found, refolded
+
+
+async def _append(fresh: list[chain.Unsealed], *, connection: AsyncConnection) -> list[chain.Entry]:
+    head = await entries.global_head(connection=connection)
+    incident_heads = await entries.incident_heads(
+        connection=connection, incident_ids=list({event.incident_id for event in fresh})
+    )
+    sealed = chain.seal(
+        fresh, head=head, incident_heads=incident_heads, recorded_at=datetime.now(UTC)
+    )
+    await entries.insert_entries(connection=connection, entries=sealed)
+    return sealed
+
+
+async def _project(
+    fresh: list[records.Record], *, connection: AsyncConnection
+) -> tuple[list[sequence.Anomaly], int]:
+    """Apply new records in place when they extend the fold; re-fold the incident otherwise.
+
+    Returns the anomalies found in place and how many incidents were re-folded.
+    """
+    by_incident: dict[uuid.UUID, list[records.Record]] = {}
+    for record in fresh:
+        by_incident.setdefault(record.incident_id, []).append(record)
+    stored = await states.load(connection=connection, incident_ids=list(by_incident))
+    changed: list[CaseState] = []
+    found: list[sequence.Anomaly] = []
+    refold: list[uuid.UUID] = []
+    for incident_id, new_records in by_incident.items():
+        state = stored.get(incident_id) or CaseState(incident_id=incident_id)
+        if not projection.extends(state, new_records):
+            refold.append(incident_id)
+            continue
+        for record in new_records:
+            found.extend(projection.apply(state, record))
+        changed.append(state)
+    refound: list[sequence.Anomaly] = []
+    if refold:
+        history = await entries.records_of(connection=connection, incident_ids=refold)
+        for incident_id in refold:
+            state, anomalies = projection.audit(incident_id, history[incident_id])
+            changed.append(state)
+            refound.extend(anomalies)
+        await states.replace_anomalies(
+            connection=connection, incident_ids=refold, anomalies=refound
+        )
+    await states.save(connection=connection, states=changed)
+    await states.add_anomalies(connection=connection, anomalies=found)
+    return found, len(refold)
+
+
+def _report(anomaly: sequence.Anomaly) -> None:
+    metrics.ANOMALIES_FOUND.labels(anomaly.kind).inc()
+    logger.warning(
+        "%s: %s %s (expected %s)",
+        anomaly.kind,
+        anomaly.event_type,
+        anomaly.detail,
+        anomaly.expected,
+        extra={"incident_id": anomaly.incident_id, "event_id": anomaly.event_id},
+    )
+
+
+def _unsealed(event: envelope.CloudEvent) -> chain.Unsealed:
+    payload = event.data.model_dump(mode="json")
+    return chain.Unsealed(
+        event_id=event.id,
+        incident_id=event.data.incident_id,
+        type=event.type,
+        source=event.source,
+        occurred_at=chain.as_utc(event.data.occurred_at),
+        payload=payload,
+        payload_json=chain.canonical_json(payload).decode(),
+    )
+
+
+def _record(entry: chain.Entry, event: envelope.CloudEvent) -> records.Record:
+    return records.Record(
+        seq=entry.seq,
+        event_id=entry.event_id,
+        incident_id=entry.incident_id,
+        type=entry.type,
+        source=entry.source,
+        occurred_at=entry.occurred_at,
+        recorded_at=entry.recorded_at,
+        data=event.data,
+    )
