@@ -25,6 +25,7 @@ class DispatchSettings(BaseSettings):
     timer_poll_s: float = 0.2
     reconcile_interval_s: float = 2.0
     outbox_grace_s: float = 3.0
+    gauges_interval_s: float = 15.0
     infra: InfraSettings = Field(default_factory=InfraSettings)
 
 

@@ -17,8 +17,9 @@ from typing import Any
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.common import envelope, events
+from services.common import envelope, events, observability
 from services.common.kafka import Publisher
+from services.dispatch import metrics
 from services.dispatch.adapters import case_repo, outbox, timer_store
 from services.dispatch.adapters.live_state import LiveState
 from services.dispatch.adapters.tables import CaseRow, OutboxRow, TimerRow
@@ -110,7 +111,8 @@ class CaseWork:
         await self.session.flush()
 
     async def after_commit(self) -> None:
-        """Publish the committed events, then the Redis effects."""
+        """Count and publish the committed events, then the Redis effects."""
+        metrics.count_committed(self.outgoing)
         await outbox.send(
             self.stored_events, publisher=self.deps.publisher, sessions=self.deps.sessions
         )
@@ -147,8 +149,18 @@ async def case_work(
     """Lock the case for one command; commit, then publish, when the block succeeds.
 
     With `new_case`, the case is created first; the block gets None when it already existed
-    (a redelivered report), so nothing is done twice.
+    (a redelivered report), so nothing is done twice. Log lines written meanwhile carry the
+    incident id.
     """
+    with observability.log_context(incident_id=incident_id):
+        async with _locked_case(deps, incident_id, now=now, new_case=new_case) as work:
+            yield work
+
+
+@asynccontextmanager
+async def _locked_case(
+    deps: Dependencies, incident_id: uuid.UUID, *, now: datetime, new_case: CaseRow | None
+) -> AsyncIterator[CaseWork | None]:
     async with deps.sessions() as session:
         async with session.begin():
             if new_case is not None and not await case_repo.insert_if_new(
