@@ -6,6 +6,7 @@ counters, timers, task notifications) follow the commit; Redis is rebuilt from P
 when it loses them.
 """
 
+import logging
 import uuid
 from collections import Counter
 from collections.abc import AsyncIterator, Iterable, Sequence
@@ -28,6 +29,7 @@ from services.dispatch.domain.catalogue import Catalogue, HandlingRules
 from services.dispatch.domain.deadlines import Timer, TimerKind
 
 SOURCE = "gridloop/dispatch"
+logger = logging.getLogger(__name__)
 
 
 class CaseNotFound(Exception):
@@ -111,7 +113,11 @@ class CaseWork:
         await self.session.flush()
 
     async def after_commit(self) -> None:
-        """Count and publish the committed events, then the Redis effects."""
+        """Log, count and publish the committed events, then the Redis effects."""
+        for event in self.outgoing:
+            logger.info(
+                "committed %s; case %s", event.type, self.case.status, extra={"event_id": event.id}
+            )
         metrics.count_committed(self.outgoing)
         await outbox.send(
             self.stored_events, publisher=self.deps.publisher, sessions=self.deps.sessions
