@@ -176,7 +176,7 @@ def test_promtool_parses_every_dashboard_query(
 def test_grafana_loads_the_dashboards_folder_it_is_given() -> None:
     (provider,) = yaml.safe_load(PROVIDERS.read_text())["providers"]
     assert provider["type"] == "file"
-    assert provider["options"]["path"] == "/var/lib/grafana/dashboards"
+    assert provider["options"]["path"] == "/etc/grafana/dashboards"
 
 
 def test_the_name_scanner_finds_selected_metrics_and_ignores_the_rest() -> None:
