@@ -67,10 +67,11 @@ class _PartitionWatch:
 class ConsumerProgress:
     """Whether one consumer loop is making progress, and its lag per partition.
 
-    Stalled means one of: the loop has not come back from a poll for `stall_after_s`; a
-    partition has lag and its position has not moved for `stall_after_s`; or the broker has
-    not answered a fetch for an assigned partition for `stall_after_s` (a fetcher wedged after
-    a broker restart looks like this: no error, no records, an old high watermark).
+    Stalled means one of these has lasted `stall_after_s`: the loop has not come back from a
+    poll; it has no partition assigned (it cannot join its group, or the group has more
+    consumers than partitions); a partition has lag and its position does not move; or the
+    broker does not answer fetches for an assigned partition (a fetcher wedged after a broker
+    restart looks like this: no error, no records, an old high watermark).
     """
 
     def __init__(
@@ -88,12 +89,14 @@ class ConsumerProgress:
         self.running = False
         self._started_at = 0.0
         self._polled_at: float | None = None
+        self._unassigned_since: float | None = None
         self._partitions: dict[Partition, _PartitionWatch] = {}
         STALL_COLLECTOR.watch(self)
 
     def started(self) -> None:
         """The loop is about to start its consumer."""
         self.running, self._started_at, self._polled_at = True, self._clock(), None
+        self._unassigned_since = self._started_at
 
     def stopped(self) -> None:
         """The loop has ended; its lag series go away."""
@@ -108,6 +111,10 @@ class ConsumerProgress:
     def assigned(self, partitions: Iterable[Partition]) -> None:
         """The partitions assigned now; the others are forgotten."""
         now, current = self._clock(), set(partitions)
+        if current:
+            self._unassigned_since = None
+        elif self._unassigned_since is None:
+            self._unassigned_since = now
         for gone in set(self._partitions) - current:
             del self._partitions[gone]
             _remove_lag(self.group, gone)
@@ -143,6 +150,11 @@ class ConsumerProgress:
         since_poll = now - (self._started_at if self._polled_at is None else self._polled_at)
         if since_poll > limit:
             return f"consumer {self.group} has not returned from a poll for {since_poll:.0f} s"
+        if self._unassigned_since is not None and now - self._unassigned_since > limit:
+            return (
+                f"consumer {self.group} has had no partition assigned for "
+                f"{now - self._unassigned_since:.0f} s"
+            )
         for (topic, number), watch in sorted(self._partitions.items()):
             if now - watch.fetched_at > limit:
                 return (

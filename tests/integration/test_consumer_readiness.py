@@ -1,10 +1,11 @@
 """/readyz turns 503 when a real consumer stops making progress, and 200 when it recovers.
 
-The shared broker cannot be restarted here, so the stalls are made on a real consumer of the
+The shared broker cannot be restarted here, so the stalls are made on real consumers of the
 real broker: a handler that fails every batch (lag that never moves), a handler that never
 returns (a poll that never comes back), paused partitions (fetches no longer answered: what
-a fetcher wedged after a broker restart looks like), and a consumer whose broker address
-refuses connections. A real broker restart is for the fault-injection tests.
+a fetcher wedged after a broker restart looks like), a consumer left without a partition,
+and a consumer whose broker address refuses connections. A real broker restart is for the
+fault-injection tests.
 """
 
 import asyncio
@@ -16,6 +17,7 @@ from datetime import UTC, datetime
 
 import httpx
 import pytest
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from fastapi import FastAPI
 from prometheus_client import REGISTRY
 
@@ -250,3 +252,50 @@ async def test_a_consumer_whose_broker_refuses_connections_is_not_ready(
             await flow.wait_for(refused, within_s=STALL_S + 30, what="/readyz to answer 503")
     finally:
         await infra.close()
+
+
+async def test_a_consumer_left_without_a_partition_is_not_ready(run_env: dict[str, str]) -> None:
+    """Two consumers of one group on a one-partition topic: the one left out is not ready."""
+    settings = settings_of(run_env)
+    topic, group = f"test.{uuid.uuid4().hex[:8]}.single", f"test.single.{uuid.uuid4().hex[:8]}"
+    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap_servers)
+    await admin.start()
+    try:
+        await admin.create_topics([NewTopic(topic, 1, settings.topic_replication_factor)])
+    finally:
+        await admin.close()
+    pair = []
+    try:
+        for n in range(2):
+            infra = await Infrastructure.start(settings, client_id=f"test-single-{n}")
+            pair.append(infra)
+            loop = kafka.ConsumerLoop(
+                consumer=kafka.create_consumer(settings, group_id=group, client_id=f"single-{n}"),
+                consumer_group=group,
+                topics=[topic],
+                handle_batch=Gate().handle,
+                publisher=infra.publisher,
+                dead_letter_topic=settings.topic_dead_letters,
+                stall_after_s=STALL_S,
+            )
+            infra.run_in_background(loop.run)
+        clients = [probe_app(infra) for infra in pair]
+        answers: list[tuple[int, str]] = []
+
+        async def one_ready_one_left_out() -> bool:
+            answers[:] = []
+            for client in clients:
+                response = await client.get("/readyz")
+                answers.append((response.status_code, response.json()["checks"]["workers"]))
+            statuses = sorted(status for status, _ in answers)
+            reasons = " ".join(workers for _, workers in answers)
+            return statuses == [200, 503] and "has had no partition assigned" in reasons
+
+        await flow.wait_for(one_ready_one_left_out, within_s=STALL_S + 40, what="one of two ready")
+        (left_out,) = [workers for status, workers in answers if status == 503]
+        assert "has had no partition assigned" in left_out
+        for client in clients:
+            await client.aclose()
+    finally:
+        for infra in pair:
+            await infra.close()

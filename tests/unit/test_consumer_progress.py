@@ -158,3 +158,30 @@ def test_the_last_poll_time_is_exported_as_unix_time(clock: Clock) -> None:
         "gridloop_consumer_last_poll_timestamp_seconds", {"group": "timestamped"}
     )
     assert sample == 1_700_000_000.0
+
+
+def test_a_loop_without_partitions_for_too_long_is_stalled(clock: Clock) -> None:
+    """It cannot join its group, or the group has more consumers than partitions."""
+    progress = progress_of(clock, "unassigned")
+    for _ in range(4):
+        clock.advance(10)
+        progress.polled()
+        progress.assigned([])
+    reason = progress.stall_reason()
+    assert reason is not None and "no partition assigned for 40 s" in reason
+
+
+def test_a_short_rebalance_without_partitions_is_not_a_stall(clock: Clock) -> None:
+    progress = progress_of(clock, "rebalancing")
+    progress.assigned([REPORTS])
+    for step in range(6):
+        clock.advance(10)
+        progress.polled()
+        progress.assigned([] if step in (2, 3) else [REPORTS])
+        if step not in (2, 3):
+            progress.observe(REPORTS, position=5, end=5, fetch_mark=step)
+    assert progress.stall_reason() is None
+    progress.assigned([])
+    clock.advance(STALL_S + 1)
+    progress.polled()
+    assert "no partition assigned" in (progress.stall_reason() or "")
