@@ -230,21 +230,29 @@ def test_every_variable_set_is_one_the_settings_read(resources: list[Resource]) 
 
 
 def test_consumers_never_outnumber_the_partitions(resources: list[Resource]) -> None:
+    """Per consumer group: replicas (or the autoscaler's maximum) plus a rollout's surge."""
     autoscaled = {
         hpa["spec"]["scaleTargetRef"]["name"]: hpa["spec"]["maxReplicas"]
         for hpa in of_kind(resources, "HorizontalPodAutoscaler")
     }
+    groups: dict[str, list[tuple[str, int, int]]] = {}
     for deployment, service, _ in deployments(resources):
         env = environment(deployment, resources)
-        if not runs_a_consumer(SETTINGS[service], env):
+        settings = SETTINGS[service]
+        if not runs_a_consumer(settings, env):
             continue
         name = deployment["metadata"]["name"]
-        partitions = int(env["TOPIC_PARTITIONS"])
+        group = env.get(
+            f"{env_prefix(settings)}CONSUMER_GROUP", settings.model_fields["consumer_group"].default
+        )
         surge = deployment["spec"]["strategy"].get("rollingUpdate", {}).get("maxSurge", 1)
         most = max(deployment["spec"]["replicas"], autoscaled.get(name, 0)) + int(surge)
-        assert most <= partitions, (
-            f"{name} may run {most} consumers (replicas, autoscaling, surge) for "
-            f"{partitions} partitions"
+        groups.setdefault(group, []).append((name, most, int(env["TOPIC_PARTITIONS"])))
+    assert groups, "no Deployment consumes"
+    for group, members in groups.items():
+        total, partitions = sum(most for _, most, _ in members), min(p for *_, p in members)
+        assert total <= partitions, (
+            f"group {group} may run {total} consumers ({members}) for {partitions} partitions"
         )
 
 
