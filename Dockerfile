@@ -4,6 +4,8 @@
 #   python -m services.dispatch serve | consume | load-demo
 #   python -m services.ledger serve | consume
 # The image alone runs intake (the default command); `docker compose up --build` runs the stack.
+# The API and consumer roles of dispatch and ledger both run `serve`, told apart by
+# DISPATCH_/LEDGER_RUN_CONSUMER, so that every process has /metrics, /healthz and /readyz.
 
 # ---------------------------------------------------------------------------- build stage
 FROM python:3.11-slim AS build

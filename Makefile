@@ -7,7 +7,7 @@ STACK := $(PYTHON) deploy/local/stack.py
 # and export its settings into the command that follows.
 WITH_STACK = set -a && eval "$$($(STACK) up)" && set +a &&
 
-.PHONY: venv stack-up stack-down stack-status run test test-unit lint lock clean
+.PHONY: venv promtool stack-up stack-down stack-status run test test-unit lint lock clean
 
 $(BIN)/.installed: requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -16,6 +16,10 @@ $(BIN)/.installed: requirements.lock pyproject.toml
 	touch $@
 
 venv: $(BIN)/.installed
+
+# promtool (rule checks and tests) from the OS package `prometheus`, installed once when missing.
+promtool:
+	@sh deploy/prometheus/ensure-promtool.sh >/dev/null
 
 stack-up:
 	$(STACK) up
@@ -29,7 +33,7 @@ stack-status:
 run: venv
 	@$(WITH_STACK) exec $(BIN)/python -m services.demo
 
-test: venv
+test: venv promtool
 	@$(WITH_STACK) $(BIN)/python -m pytest -p no:cacheprovider
 
 test-unit: venv

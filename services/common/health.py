@@ -7,6 +7,8 @@ from collections.abc import Awaitable, Callable, Mapping
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
+from services.common import metrics
+
 logger = logging.getLogger(__name__)
 
 Check = Callable[[], Awaitable[object]]
@@ -21,7 +23,9 @@ async def run_checks(checks: Mapping[str, Check]) -> dict[str, str]:
             await asyncio.wait_for(check(), CHECK_TIMEOUT_S)
         except Exception as error:  # noqa: BLE001 - any failure means not ready
             logger.warning("readiness check %s failed: %s", name, error)
+            metrics.READINESS.labels(name).set(0)
             return name, f"failing: {type(error).__name__}: {error}"[:300]
+        metrics.READINESS.labels(name).set(1)
         return name, "ok"
 
     results = await asyncio.gather(*(one(name, check) for name, check in checks.items()))
@@ -39,7 +43,7 @@ def health_router(checks_of: Callable[[Request], Mapping[str, Check]]) -> APIRou
 
     @router.get("/readyz")
     async def readyz(request: Request) -> JSONResponse:
-        """Kafka, Redis and the database answer; 503 names the failing ones."""
+        """Kafka, Redis and the database answer and the workers progress; 503 names the failing."""
         results = await run_checks(checks_of(request))
         ready = all(value == "ok" for value in results.values())
         body = {"status": "ready" if ready else "not ready", "checks": results}

@@ -1,4 +1,8 @@
-"""Kafka helpers: the idempotent producer, topic set-up, and a consumer loop that commits late."""
+"""Kafka helpers: the idempotent producer, topic set-up, and a consumer loop that commits late.
+
+The loop also reports its progress (polls, positions, lag) to `metrics.ConsumerProgress`,
+which feeds the consumer metrics and the readiness check.
+"""
 
 import asyncio
 import logging
@@ -6,14 +10,18 @@ from collections.abc import Awaitable, Callable, Sequence
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import IllegalStateError
 from aiokafka.structs import ConsumerRecord
 
-from services.common import envelope, observability
+from services.common import envelope, metrics, observability
 from services.common.settings import InfraSettings
 
 logger = logging.getLogger(__name__)
 
 TOPIC_ALREADY_EXISTS = 36
+# A consumer loop that makes no progress for this long is not ready (see ConsumerProgress).
+STALL_AFTER_S = 60.0
+POSITION_TIMEOUT_S = 1.0
 Rejection = tuple[str, str]  # (event id, why it cannot be processed)
 BatchHandler = Callable[[Sequence[envelope.CloudEvent]], Awaitable[Sequence[Rejection] | None]]
 
@@ -64,7 +72,7 @@ class Publisher:
         await self._producer.send_and_wait(
             topic, value=record.value, key=record.key, headers=record.headers
         )
-        observability.EVENTS_PRODUCED.labels(topic, event.type).inc()
+        metrics.EVENTS_PRODUCED.labels(topic, event.type).inc()
 
     async def publish_many(self, topic: str, events: Sequence[envelope.CloudEvent]) -> None:
         """Produce several events and wait until every one is acknowledged."""
@@ -78,7 +86,7 @@ class Publisher:
             )
         await asyncio.gather(*futures)
         for event in events:
-            observability.EVENTS_PRODUCED.labels(topic, event.type).inc()
+            metrics.EVENTS_PRODUCED.labels(topic, event.type).inc()
 
     async def publish_records(
         self, records: Sequence[tuple[str, str, envelope.KafkaRecordOut]]
@@ -93,7 +101,7 @@ class Publisher:
             )
         await asyncio.gather(*futures)
         for topic, event_type, _ in records:
-            observability.EVENTS_PRODUCED.labels(topic, event_type).inc()
+            metrics.EVENTS_PRODUCED.labels(topic, event_type).inc()
 
     async def dead_letter(
         self, topic: str, record: ConsumerRecord, *, reason: str, consumer_group: str
@@ -109,7 +117,7 @@ class Publisher:
         await self._producer.send_and_wait(
             topic, value=record.value, key=record.key, headers=headers
         )
-        observability.DEAD_LETTERS.labels(record.topic).inc()
+        metrics.DEAD_LETTERS.labels(record.topic).inc()
 
 
 def create_consumer(settings: InfraSettings, *, group_id: str, client_id: str) -> AIOKafkaConsumer:
@@ -149,6 +157,7 @@ class ConsumerLoop:
         dead_letter_topic: str,
         max_records: int = 500,
         retry_delay_s: float = 1.0,
+        stall_after_s: float = STALL_AFTER_S,
     ) -> None:
         self._consumer = consumer
         self._group = consumer_group
@@ -159,20 +168,30 @@ class ConsumerLoop:
         self._max_records = max_records
         self._retry_delay_s = retry_delay_s
         self.last_progress: float = 0.0
+        self.progress = metrics.ConsumerProgress(consumer_group, stall_after_s=stall_after_s)
+        for topic in self._topics:
+            # Series exist from the start at 0, so rate() and increase() see the first one.
+            metrics.DEAD_LETTERS.labels(topic)
+            metrics.CONSUMER_BATCH_FAILURES.labels(consumer_group, topic)
 
     async def run(self, stop: asyncio.Event) -> None:
         """Consume until `stop` is set; a failing batch is retried from its first record."""
         self._consumer.subscribe(self._topics, listener=_LogRebalance())
-        await self._consumer.start()
+        self.progress.started()
         try:
-            while not stop.is_set():
-                await self._poll_once()
+            await self._consumer.start()
+            try:
+                while not stop.is_set():
+                    await self._poll_once()
+            finally:
+                await self._consumer.stop()
         finally:
-            await self._consumer.stop()
+            self.progress.stopped()
 
     async def _poll_once(self) -> None:
         batches = await self._consumer.getmany(timeout_ms=500, max_records=self._max_records)
         self.last_progress = asyncio.get_running_loop().time()
+        self.progress.polled()
         for partition, records in batches.items():
             try:
                 await self._process(partition, records)
@@ -180,9 +199,32 @@ class ConsumerLoop:
                 logger.exception(
                     "batch on %s failed; retrying from offset %s", partition, records[0].offset
                 )
+                metrics.CONSUMER_BATCH_FAILURES.labels(self._group, partition.topic).inc()
                 if partition in self._consumer.assignment():
                     self._consumer.seek(partition, records[0].offset)
                 await asyncio.sleep(self._retry_delay_s)
+        await self._observe()
+
+    async def _observe(self) -> None:
+        """Report each assigned partition's position, log end and last fetch to `progress`."""
+        assignment = self._consumer.assignment()
+        self.progress.assigned((tp.topic, tp.partition) for tp in assignment)
+        fetched = []
+        for tp in assignment:
+            highwater = self._consumer.highwater(tp)
+            if highwater is None:  # not fetched yet since it was assigned
+                continue
+            stable = self._consumer.last_stable_offset(tp)
+            end = stable if stable is not None and stable >= 0 else highwater
+            fetched.append((tp, end, self._consumer.last_poll_timestamp(tp)))
+        for tp, end, mark in fetched:
+            try:
+                position = await asyncio.wait_for(self._consumer.position(tp), POSITION_TIMEOUT_S)
+            except (IllegalStateError, TimeoutError):
+                continue  # revoked meanwhile, or no position yet: judged on the next poll
+            self.progress.observe(
+                (tp.topic, tp.partition), position=position, end=end, fetch_mark=mark
+            )
 
     async def _process(self, partition: TopicPartition, records: list[ConsumerRecord]) -> None:
         events: list[envelope.CloudEvent] = []
@@ -193,7 +235,7 @@ class ConsumerLoop:
             except envelope.PoisonMessage as poison:
                 await self._dead_letter(record, str(poison))
                 continue
-            observability.EVENTS_CONSUMED.labels(record.topic, event.type).inc()
+            metrics.EVENTS_CONSUMED.labels(record.topic, event.type).inc()
             events.append(event)
             record_of[event.id] = record
         if events:
@@ -202,9 +244,23 @@ class ConsumerLoop:
         await self._consumer.commit({partition: records[-1].offset + 1})
 
     async def _dead_letter(self, record: ConsumerRecord, reason: str) -> None:
-        logger.warning(
-            "dead-lettering %s-%s@%s: %s", record.topic, record.partition, record.offset, reason
-        )
+        headers = dict(record.headers or ())
+        with observability.log_context(
+            incident_id=_text(record.key), event_id=_text(headers.get("ce_id"))
+        ):
+            logger.warning(
+                "dead-lettering %s-%s@%s: %s", record.topic, record.partition, record.offset, reason
+            )
         await self._publisher.dead_letter(
             self._dead_letter_topic, record, reason=reason, consumer_group=self._group
         )
+
+
+def _text(raw: bytes | None) -> str | None:
+    """A key or header as text for the logs; None when absent or not UTF-8."""
+    if not raw:
+        return None
+    try:
+        return raw.decode()
+    except UnicodeDecodeError:
+        return None

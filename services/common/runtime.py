@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from services.common import database, health, kafka
+from services.common import database, health, kafka, metrics
 from services.common.settings import InfraSettings
 
 logger = logging.getLogger(__name__)
@@ -22,7 +22,7 @@ class Infrastructure:
     redis: Redis
     producer: kafka.AIOKafkaProducer
     publisher: kafka.Publisher
-    consumer_progress: Callable[[], bool] | None = None
+    consumers: list[metrics.ConsumerProgress] = field(default_factory=list)
     background: list[asyncio.Task[None]] = field(default_factory=list)
     stop: asyncio.Event = field(default_factory=asyncio.Event)
 
@@ -41,7 +41,13 @@ class Infrastructure:
         )
 
     def run_in_background(self, work: Callable[[asyncio.Event], Awaitable[None]]) -> None:
-        """Start a long-running task that ends when `stop` is set."""
+        """Start a long-running task that ends when `stop` is set.
+
+        A consumer loop's `run` is recognised, and its progress joins the readiness check.
+        """
+        loop = getattr(work, "__self__", None)
+        if isinstance(loop, kafka.ConsumerLoop):
+            self.consumers.append(loop.progress)
 
         async def guarded() -> None:
             try:
@@ -55,7 +61,7 @@ class Infrastructure:
         self.background.append(asyncio.create_task(guarded()))
 
     def readiness_checks(self) -> dict[str, health.Check]:
-        """Kafka metadata, Redis ping, database query, and live background tasks."""
+        """Kafka metadata, Redis ping, database query, and live, progressing background work."""
 
         async def kafka_check() -> None:
             await self.producer.client.fetch_all_metadata()
@@ -64,6 +70,10 @@ class Infrastructure:
             for task in self.background:
                 if task.done():
                     raise RuntimeError("a background task has stopped")
+            for progress in self.consumers:
+                stalled = progress.stall_reason()
+                if stalled:
+                    raise RuntimeError(stalled)
 
         return {
             "kafka": kafka_check,

@@ -15,7 +15,7 @@ from services.common.runtime import Infrastructure
 from services.dispatch.accounts import service
 from services.dispatch.adapters import case_repo, outbox, tables, timer_store
 from services.dispatch.adapters.live_state import LiveState
-from services.dispatch.cases import deadline_watch, reports
+from services.dispatch.cases import deadline_watch, gauges, reports
 from services.dispatch.cases.work import Dependencies
 from services.dispatch.domain import catalogue
 from services.dispatch.settings import DispatchSettings
@@ -96,6 +96,9 @@ async def start(settings: DispatchSettings) -> Dispatch:
             sessions=deps.sessions,
             grace=timedelta(seconds=settings.outbox_grace_s),
         )
+    )
+    infra.run_in_background(
+        functools.partial(gauges.keep_fresh, deps=deps, interval_s=settings.gauges_interval_s)
     )
     if settings.run_timers:
         infra.run_in_background(

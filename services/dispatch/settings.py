@@ -29,6 +29,7 @@ class DispatchSettings(BaseSettings):
     refresh_token_ttl_s: int = 7 * 24 * 3600
     password_time_cost: int = 3
     password_memory_kib: int = 65536
+    gauges_interval_s: float = 15.0
     infra: InfraSettings = Field(default_factory=InfraSettings)
 
 

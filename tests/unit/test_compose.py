@@ -398,3 +398,148 @@ def test_no_container_file_names_a_download_address(path: Path) -> None:
     assert "http://" not in text and "https://" not in text, (
         f"{path.name} contains a web address; name images and packages, never hosts"
     )
+
+
+# ------------------------------------------------------------- consumers and observability
+
+PROMETHEUS_DIR = ROOT / "deploy" / "prometheus"
+GRAFANA_DIR = ROOT / "deploy" / "grafana"
+CONSUMERS = {"dispatch-consumer": "dispatch", "ledger-consumer": "ledger"}
+
+
+def bind_mounts(definition: Service) -> dict[str, Path]:
+    """Container path → host path of the service's bind mounts (short syntax)."""
+    mounts = {}
+    for entry in definition.get("volumes") or []:
+        source, _, rest = str(entry).partition(":")
+        if source.startswith((".", "/")):
+            mounts[rest.split(":")[0]] = (COMPOSE_FILE.parent / source).resolve()
+    return mounts
+
+
+def scrape_targets() -> dict[str, set[str]]:
+    """job → the host:port targets of deploy/prometheus/prometheus.yml."""
+    config = yaml.safe_load((PROMETHEUS_DIR / "prometheus.yml").read_text())
+    return {
+        job["job_name"]: {
+            target for static in job.get("static_configs", []) for target in static["targets"]
+        }
+        for job in config["scrape_configs"]
+    }
+
+
+@pytest.mark.parametrize(("name", "package"), sorted(CONSUMERS.items()))
+def test_dispatch_and_ledger_each_have_an_api_and_a_consumer_container(
+    services: dict[str, Service], name: str, package: str
+) -> None:
+    consumer, api = service(services, name), service(services, package)
+    prefix = env_prefix(SETTINGS[package])
+    assert module_run_by(consumer) == f"services.{package}", f"{name} runs another service"
+    assert with_defaults(environment(consumer).get(f"{prefix}RUN_CONSUMER") or "") == "true"
+    assert with_defaults(environment(api).get(f"{prefix}RUN_CONSUMER") or "") == "false", (
+        f"{package} (the API) should leave consuming to {name}"
+    )
+    assert not consumer.get("ports"), f"{name} should not publish a port"
+    probe = " ".join(words((consumer.get("healthcheck") or {}).get("test") or []))
+    assert "/readyz" in probe and str(default_port(package)) in probe, probe
+    assert consumer.get("restart") == "unless-stopped"
+    assert module_run_by(consumer) and "serve" in words(consumer["command"]), (
+        f"{name} runs `serve` (consumer on), so it has /metrics and /readyz"
+    )
+
+
+def test_only_the_dispatch_consumer_runs_the_deadline_timers(services: dict[str, Service]) -> None:
+    timers = {
+        name: with_defaults(environment(services[name]).get("DISPATCH_RUN_TIMERS") or "true")
+        for name in ("dispatch", "dispatch-consumer")
+    }
+    assert timers == {"dispatch": "false", "dispatch-consumer": "true"}, timers
+
+
+def test_prometheus_scrapes_every_gridloop_process_on_its_port(
+    services: dict[str, Service],
+) -> None:
+    targets = scrape_targets()
+    scraped = set().union(*targets.values())
+    for name, definition in services.items():
+        package = (module_run_by(definition) or "").removeprefix("services.")
+        if package not in SETTINGS or "serve" not in words(definition.get("command") or []):
+            continue
+        target = f"{name}:{default_port(package)}"
+        assert target in targets.get(package, set()), (
+            f"prometheus job {package!r} does not scrape {target}: {targets.get(package)}"
+        )
+    for target in scraped:
+        host, _, port = target.partition(":")
+        assert host in services or host == "localhost", f"{target} is not a compose service"
+        assert port.isdigit(), target
+
+
+def test_prometheus_runs_v3_with_the_repository_config_and_rules(
+    services: dict[str, Service],
+) -> None:
+    prometheus = service(services, "prometheus")
+    assert re.fullmatch(r"prom/prometheus:v3\.\d+\.\d+", str(prometheus.get("image"))), (
+        f"prometheus should be a pinned prom/prometheus v3 image: {prometheus.get('image')}"
+    )
+    mounts = bind_mounts(prometheus)
+    assert mounts.get("/etc/prometheus/prometheus.yml") == PROMETHEUS_DIR / "prometheus.yml"
+    config = yaml.safe_load((PROMETHEUS_DIR / "prometheus.yml").read_text())
+    for pattern in config["rule_files"]:
+        folder = pattern.rsplit("/", 1)[0]
+        assert mounts.get(f"/etc/prometheus/{folder}") == PROMETHEUS_DIR / folder, (
+            f"the rule files {pattern} are not mounted from deploy/prometheus/{folder}"
+        )
+        assert list(PROMETHEUS_DIR.glob(pattern)), f"{pattern} matches no rule file"
+    flags = words(prometheus.get("command") or [])
+    assert "--config.file=/etc/prometheus/prometheus.yml" in flags
+    assert (prometheus.get("healthcheck") or {}).get("test"), "prometheus has no healthcheck"
+    assert prometheus.get("restart") == "unless-stopped"
+
+
+def test_grafana_is_provisioned_from_the_repository_and_waits_for_prometheus(
+    services: dict[str, Service],
+) -> None:
+    grafana = service(services, "grafana")
+    assert re.fullmatch(r"grafana/grafana:11\.\d+\.\d+", str(grafana.get("image"))), (
+        f"grafana should be a pinned grafana/grafana 11 image: {grafana.get('image')}"
+    )
+    mounts = bind_mounts(grafana)
+    assert mounts.get("/etc/grafana/provisioning") == GRAFANA_DIR / "provisioning"
+    (provider,) = yaml.safe_load(
+        (GRAFANA_DIR / "provisioning" / "dashboards" / "gridloop.yml").read_text()
+    )["providers"]
+    assert mounts.get(provider["options"]["path"]) == GRAFANA_DIR / "dashboards", (
+        "the dashboards folder is not mounted where the provider reads it"
+    )
+    (source,) = yaml.safe_load(
+        (GRAFANA_DIR / "provisioning" / "datasources" / "prometheus.yml").read_text()
+    )["datasources"]
+    url = urlsplit(source["url"])
+    assert url.hostname == "prometheus" and url.hostname in services
+    listening = {target for _, target in published_ports(services["prometheus"])}
+    assert url.port in listening, f"the data source uses port {url.port}, prometheus {listening}"
+    assert depends_on(grafana).get("prometheus") == "service_healthy"
+    assert grafana.get("restart") == "unless-stopped"
+    home = environment(grafana).get("GF_DASHBOARDS_DEFAULT_HOME_DASHBOARD_PATH") or ""
+    assert home.startswith(provider["options"]["path"] + "/"), home
+    assert (GRAFANA_DIR / "dashboards" / home.rsplit("/", 1)[-1]).is_file(), home
+
+
+@pytest.mark.parametrize("name", ["prometheus", "grafana"])
+def test_observability_ports_are_published_on_loopback_only(
+    services: dict[str, Service], name: str
+) -> None:
+    for entry in service(services, name).get("ports") or []:
+        assert str(entry).startswith("127.0.0.1:"), f"{name} publishes {entry} on every interface"
+
+
+def test_every_long_running_service_has_a_healthcheck_and_a_restart_policy(
+    services: dict[str, Service],
+) -> None:
+    for name, definition in services.items():
+        if str(definition.get("restart", "no")) == "no":
+            assert name == "demo-roster", f"{name} is never restarted"
+            continue
+        assert definition.get("restart") == "unless-stopped", name
+        assert (definition.get("healthcheck") or {}).get("test"), f"{name} has no healthcheck"

@@ -5,6 +5,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from services.common import events
+from services.dispatch import metrics
 from services.dispatch.adapters import roster_repo
 from services.dispatch.adapters.tables import CaseRow
 from services.dispatch.cases.assignment import hand_over, officers_of, situation_of
@@ -44,7 +45,8 @@ async def decline(
             )
         )
         situation, team, officers = await situation_of(work)
-        decision = policy.choose_assignee(situation, team, officers)
+        with metrics.DECISION_SECONDS.labels("assign").time():
+            decision = policy.choose_assignee(situation, team, officers)
         await hand_over(work, decision)
     return work.case
 

@@ -6,7 +6,8 @@ import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
-from services.common import events
+from services.common import events, observability
+from services.dispatch import metrics
 from services.dispatch.adapters import case_repo, timer_store
 from services.dispatch.cases.assignment import hand_over, situation_of
 from services.dispatch.cases.work import CaseNotFound, CaseWork, Dependencies, existing_case
@@ -82,13 +83,14 @@ async def _escalate(work: CaseWork, *, due: datetime) -> None:
     if missed:
         case.missed_by = sorted({*case.missed_by, missed})
     situation, team, officers = await situation_of(work)
-    climbs, decision = policy.escalate(
-        situation,
-        team,
-        officers,
-        current_rung=events.Rung(case.rung),
-        reason=f"acknowledgement deadline missed by {missed or 'nobody'}",
-    )
+    with metrics.DECISION_SECONDS.labels("escalate").time():
+        climbs, decision = policy.escalate(
+            situation,
+            team,
+            officers,
+            current_rung=events.Rung(case.rung),
+            reason=f"acknowledgement deadline missed by {missed or 'nobody'}",
+        )
     for climb in climbs:
         work.emit(
             events.IncidentEscalated(
@@ -119,13 +121,14 @@ async def watch(
     while not stop.is_set():
         try:
             for timer_id in await deps.schedule.claim_due(now=clock()):
-                try:
-                    await fire(timer_id, deps=deps, now=clock())
-                except CaseNotFound:
-                    logger.warning("timer %s refers to no case", timer_id)
-                except Exception:
-                    # Still pending in PostgreSQL: the reconciler schedules it again.
-                    logger.exception("timer %s failed; it will be retried", timer_id)
+                with observability.log_context(incident_id=timer_id.split(":", 1)[0]):
+                    try:
+                        await fire(timer_id, deps=deps, now=clock())
+                    except CaseNotFound:
+                        logger.warning("timer %s refers to no case", timer_id)
+                    except Exception:
+                        # Still pending in PostgreSQL: the reconciler schedules it again.
+                        logger.exception("timer %s failed; it will be retried", timer_id)
         except Exception:
             logger.exception("claiming due timers failed")
         await _pause(stop, poll_s)

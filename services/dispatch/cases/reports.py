@@ -7,8 +7,9 @@ from datetime import UTC, datetime
 from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import col
 
-from services.common import envelope, events
+from services.common import envelope, events, observability
 from services.common.kafka import Rejection
+from services.dispatch import metrics
 from services.dispatch.adapters.tables import CaseRow, ProcessedEventRow
 from services.dispatch.cases import verification
 from services.dispatch.cases.assignment import hand_over, locate, situation_of
@@ -29,15 +30,17 @@ async def handle(batch: Sequence[envelope.CloudEvent], *, deps: Dependencies) ->
     rejected: list[Rejection] = []
     for event in batch:
         now = datetime.now(UTC)
-        try:
-            if isinstance(event.data, events.IncidentReported):
-                await open_case(event.data, deps=deps, now=now)
-            elif isinstance(event.data, events.IncidentFeedback):
-                await apply_feedback(event, deps=deps, now=now)
-            elif isinstance(event.data, events.IncidentMerged):
-                await record_merge(event, deps=deps, now=now)
-        except (CaseNotFound, lifecycle.IllegalTransition) as refusal:
-            rejected.append((event.id, f"{type(refusal).__name__}: {refusal}"))
+        with observability.log_context(incident_id=event.data.incident_id, event_id=event.id):
+            try:
+                if isinstance(event.data, events.IncidentReported):
+                    await open_case(event.data, deps=deps, now=now)
+                elif isinstance(event.data, events.IncidentFeedback):
+                    await apply_feedback(event, deps=deps, now=now)
+                elif isinstance(event.data, events.IncidentMerged):
+                    await record_merge(event, deps=deps, now=now)
+            except (CaseNotFound, lifecycle.IllegalTransition) as refusal:
+                logger.warning("rejected: %s", refusal)
+                rejected.append((event.id, f"{type(refusal).__name__}: {refusal}"))
     return rejected
 
 
@@ -65,7 +68,8 @@ async def open_case(report: events.IncidentReported, *, deps: Dependencies, now:
             return
         work.case.grid_id = await locate(report, session=work.session)
         situation, team, officers = await situation_of(work)
-        decision = policy.choose_assignee(situation, team, officers)
+        with metrics.DECISION_SECONDS.labels("assign").time():
+            decision = policy.choose_assignee(situation, team, officers)
         helpers = policy.choose_helpers(
             work.rules.co_handler_roles, officers, exclude=[decision.assignee_id or ""]
         )
@@ -77,6 +81,9 @@ async def open_case(report: events.IncidentReported, *, deps: Dependencies, now:
             decision.reason,
             extra={"incident_id": report.incident_id},
         )
+    # Reached only when this call created the case (a redelivery returned above).
+    elapsed = (datetime.now(UTC) - report.occurred_at).total_seconds()
+    metrics.REPORT_TO_ASSIGNMENT_SECONDS.observe(max(0.0, elapsed))
 
 
 async def apply_feedback(event: envelope.CloudEvent, *, deps: Dependencies, now: datetime) -> None:

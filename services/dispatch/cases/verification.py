@@ -1,6 +1,7 @@
 """Closing the loop: a resolved case is checked, then closed or reopened."""
 
 from services.common import events
+from services.dispatch import metrics
 from services.dispatch.cases.assignment import hand_over, situation_of
 from services.dispatch.cases.work import CaseWork
 from services.dispatch.domain import deadlines, policy
@@ -54,13 +55,14 @@ async def conclude(
         )
     else:
         situation, team, officers = await situation_of(work)
-        climbs, decision = policy.escalate(
-            situation,
-            team,
-            officers,
-            current_rung=events.Rung(case.rung),
-            reason=f"reopened {case.rework_count} times",
-        )
+        with metrics.DECISION_SECONDS.labels("escalate").time():
+            climbs, decision = policy.escalate(
+                situation,
+                team,
+                officers,
+                current_rung=events.Rung(case.rung),
+                reason=f"reopened {case.rework_count} times",
+            )
         for climb in climbs:
             work.emit(
                 events.IncidentEscalated(

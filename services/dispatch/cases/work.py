@@ -6,6 +6,7 @@ counters, timers, task notifications) follow the commit; Redis is rebuilt from P
 when it loses them.
 """
 
+import logging
 import uuid
 from collections import Counter
 from collections.abc import AsyncIterator, Iterable, Sequence
@@ -17,8 +18,9 @@ from typing import Any
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.common import envelope, events
+from services.common import envelope, events, observability
 from services.common.kafka import Publisher
+from services.dispatch import metrics
 from services.dispatch.adapters import case_repo, outbox, timer_store
 from services.dispatch.adapters.live_state import LiveState
 from services.dispatch.adapters.tables import CaseRow, OutboxRow, TimerRow
@@ -27,6 +29,7 @@ from services.dispatch.domain.catalogue import Catalogue, HandlingRules
 from services.dispatch.domain.deadlines import Timer, TimerKind
 
 SOURCE = "gridloop/dispatch"
+logger = logging.getLogger(__name__)
 
 
 class CaseNotFound(Exception):
@@ -110,7 +113,12 @@ class CaseWork:
         await self.session.flush()
 
     async def after_commit(self) -> None:
-        """Publish the committed events, then the Redis effects."""
+        """Log, count and publish the committed events, then the Redis effects."""
+        for event in self.outgoing:
+            logger.info(
+                "committed %s; case %s", event.type, self.case.status, extra={"event_id": event.id}
+            )
+        metrics.count_committed(self.outgoing)
         await outbox.send(
             self.stored_events, publisher=self.deps.publisher, sessions=self.deps.sessions
         )
@@ -147,8 +155,18 @@ async def case_work(
     """Lock the case for one command; commit, then publish, when the block succeeds.
 
     With `new_case`, the case is created first; the block gets None when it already existed
-    (a redelivered report), so nothing is done twice.
+    (a redelivered report), so nothing is done twice. Log lines written meanwhile carry the
+    incident id.
     """
+    with observability.log_context(incident_id=incident_id):
+        async with _locked_case(deps, incident_id, now=now, new_case=new_case) as work:
+            yield work
+
+
+@asynccontextmanager
+async def _locked_case(
+    deps: Dependencies, incident_id: uuid.UUID, *, now: datetime, new_case: CaseRow | None
+) -> AsyncIterator[CaseWork | None]:
     async with deps.sessions() as session:
         async with session.begin():
             if new_case is not None and not await case_repo.insert_if_new(
