@@ -42,7 +42,8 @@ ENV PATH=/opt/venv/bin:$PATH \
 
 RUN groupadd --system --gid 10001 gridloop \
     && useradd --system --uid 10001 --gid gridloop --home-dir /app --no-create-home \
-        --shell /usr/sbin/nologin gridloop
+        --shell /usr/sbin/nologin gridloop \
+    && mkdir /keys && chown 10001:10001 /keys
 
 COPY --from=build /opt/venv /opt/venv
 

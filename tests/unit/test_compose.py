@@ -226,6 +226,9 @@ def test_every_variable_set_on_an_image_service_is_one_its_settings_read(
     assert set(APP_SERVICES) <= set(built_here), "an app service is not built here"
     for name in built_here:
         module = module_run_by(services[name]) or ""
+        if module == "services.common.keys":
+            assert not environment(services[name]), "the key maker reads no settings"
+            continue
         package = module.removeprefix("services.")
         assert package in SETTINGS, f"{name} runs {module!r}, which is not one of {list(SETTINGS)}"
         allowed = variables_read_by(SETTINGS[package])
@@ -539,7 +542,21 @@ def test_every_long_running_service_has_a_healthcheck_and_a_restart_policy(
 ) -> None:
     for name, definition in services.items():
         if str(definition.get("restart", "no")) == "no":
-            assert name == "demo-roster", f"{name} is never restarted"
+            assert name in ("demo-roster", "keys"), f"{name} is never restarted"
             continue
         assert definition.get("restart") == "unless-stopped", name
         assert (definition.get("healthcheck") or {}).get("test"), f"{name} has no healthcheck"
+
+
+def test_dispatch_signs_with_the_key_made_once_by_the_keys_service(
+    services: dict[str, Service],
+) -> None:
+    maker = service(services, "keys")
+    assert module_run_by(maker) == "services.common.keys"
+    for name in ("dispatch", "dispatch-consumer"):
+        definition = service(services, name)
+        assert environment(definition)["AUTH_SIGNING_KEY_FILE"] == "/keys/current.pem"
+        assert definition["depends_on"]["keys"]["condition"] == "service_completed_successfully"
+    for name in APP_SERVICES:
+        assert environment(service(services, name))["AUTH_JWKS_FILE"] == "/keys/jwks.json"
+        assert "auth-keys:/keys" in service(services, name)["volumes"]
