@@ -16,7 +16,7 @@ from pathlib import Path
 
 import httpx
 
-from services.demo import incidents, officers
+from services.demo import incidents, integrator, officers
 from services.demo.processes import ServiceProcess
 
 logger = logging.getLogger("gridloop.demo")
@@ -40,6 +40,7 @@ def main() -> None:
     loader = ServiceProcess("dispatch", env, log_dir, command="load-demo", port=PORTS["dispatch"])
     print("loading the demo community (9 grids, 60 party members, 586 households, 2,196 residents)")
     loader.run_to_completion()
+    api_key = integrator.provision_key(env, integrator="demo-feeder")["api_key"]
     running: list[ServiceProcess] = []
     try:
         for name in ("dispatch", "ledger", "intake"):
@@ -48,7 +49,7 @@ def main() -> None:
             process.start()
             print(f"{name:9s} ready on {process.url}  (docs: {process.url}/docs)")
         print(f"service logs in {log_dir}\n")
-        asyncio.run(_feed(rate=arguments.rate, duration=arguments.duration))
+        asyncio.run(_feed(rate=arguments.rate, duration=arguments.duration, api_key=api_key))
         print("\nstopping")
     except KeyboardInterrupt:
         print("\nstopping")
@@ -57,7 +58,7 @@ def main() -> None:
             process.stop()
 
 
-async def _feed(*, rate: float, duration: float) -> None:
+async def _feed(*, rate: float, duration: float, api_key: str) -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     loop.add_signal_handler(signal.SIGINT, stop.set)
@@ -69,7 +70,7 @@ async def _feed(*, rate: float, duration: float) -> None:
     )
     workers = [
         asyncio.create_task(officers.work(dispatch_url, stop=stop)),
-        asyncio.create_task(_report(intake_url, rate=rate, stop=stop)),
+        asyncio.create_task(_report(intake_url, rate=rate, stop=stop, api_key=api_key)),
         asyncio.create_task(_summarise(ledger_url, stop=stop)),
     ]
     await stop.wait()
@@ -79,9 +80,10 @@ async def _feed(*, rate: float, duration: float) -> None:
         await asyncio.gather(*workers, return_exceptions=True)
 
 
-async def _report(intake_url: str, *, rate: float, stop: asyncio.Event) -> None:
+async def _report(intake_url: str, *, rate: float, stop: asyncio.Event, api_key: str) -> None:
     bodies = incidents.stream()
-    async with httpx.AsyncClient(base_url=intake_url, timeout=10) as client:
+    headers = {"X-API-Key": api_key}
+    async with httpx.AsyncClient(base_url=intake_url, timeout=10, headers=headers) as client:
         while not stop.is_set():
             body = next(bodies)
             try:

@@ -23,7 +23,7 @@ def distinct_households(count: int, *, seed: int) -> list[str]:
 
 
 async def report(
-    client: httpx.AsyncClient, intake_url: str, household_id: str, n: int
+    client: httpx.AsyncClient, intake_url: str, household_id: str, n: int, *, api_key: str
 ) -> uuid.UUID:
     """Post one household incident and return the id intake gave it (202 expected)."""
     body = {
@@ -32,13 +32,19 @@ async def report(
         "description": f"test incident {n} at {household_id}",
         "household_id": household_id,
     }
-    response = await client.post(f"{intake_url}/v1/incidents", json=body)
+    headers = {"X-API-Key": api_key}
+    response = await client.post(f"{intake_url}/v1/incidents", json=body, headers=headers)
     assert response.status_code == 202, response.text
     return uuid.UUID(response.json()["incident_id"])
 
 
 async def report_all(
-    intake_url: str, households: list[str], *, concurrency: int = 20, start: int = 0
+    intake_url: str,
+    households: list[str],
+    *,
+    api_key: str,
+    concurrency: int = 20,
+    start: int = 0,
 ) -> dict[uuid.UUID, str]:
     """Post one incident per household, `concurrency` at a time; incident id → household."""
     limit = asyncio.Semaphore(concurrency)
@@ -46,7 +52,10 @@ async def report_all(
 
         async def one(n: int, household_id: str) -> tuple[uuid.UUID, str]:
             async with limit:
-                return await report(client, intake_url, household_id, start + n), household_id
+                incident = await report(
+                    client, intake_url, household_id, start + n, api_key=api_key
+                )
+                return incident, household_id
 
         pairs = await asyncio.gather(*(one(n, h) for n, h in enumerate(households)))
     return dict(pairs)
