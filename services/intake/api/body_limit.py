@@ -1,9 +1,12 @@
-"""Bodies over the configured size get 413, whether declared in Content-Length or streamed."""
+"""Bodies over the configured size get 413 before anything reads them.
+
+A declared Content-Length over the limit is answered here at once, with the limit in the
+message; a streamed body without one is cut off by FastAPI's own `max_body_size`.
+"""
 
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
-from fastapi import HTTPException
 from starlette.responses import JSONResponse
 
 Scope = MutableMapping[str, Any]
@@ -13,12 +16,7 @@ Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 
-class BodyTooLarge(HTTPException):
-    def __init__(self, max_bytes: int) -> None:
-        super().__init__(413, f"body larger than {max_bytes} bytes")
-
-
-class BodyLimit:
+class DeclaredBodyLimit:
     """Pure ASGI, so it costs almost nothing on the hot path."""
 
     def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
@@ -26,23 +24,12 @@ class BodyLimit:
         self._max_bytes = max_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self._app(scope, receive, send)
-            return
-        for name, value in scope.get("headers", ()):
-            if name == b"content-length" and value.isdigit() and int(value) > self._max_bytes:
-                detail = f"body larger than {self._max_bytes} bytes"
-                await JSONResponse({"detail": detail}, 413)(scope, receive, send)
-                return
-        received = 0
-
-        async def limited() -> Message:
-            nonlocal received
-            message = await receive()
-            if message["type"] == "http.request":
-                received += len(message.get("body", b""))
-                if received > self._max_bytes:
-                    raise BodyTooLarge(self._max_bytes)
-            return message
-
-        await self._app(scope, limited, send)
+        if scope["type"] == "http":
+            for name, value in scope.get("headers", ()):
+                if name == b"content-length" and value.isdigit():
+                    if int(value) > self._max_bytes:
+                        detail = f"body larger than {self._max_bytes} bytes"
+                        await JSONResponse({"detail": detail}, 413)(scope, receive, send)
+                        return
+                    break
+        await self._app(scope, receive, send)
