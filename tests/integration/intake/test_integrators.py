@@ -17,11 +17,15 @@ async def test_a_key_is_stored_only_as_a_hash(stack: Stack, engine: AsyncEngine)
     issued = helpers.issue_key(stack.intake.url, integrator_id="hash-check")
     async with engine.connect() as connection:
         row = (
-            await connection.execute(
-                text("select * from intake_integrator_key where key_id = :id"),
-                {"id": issued.key_id},
+            (
+                await connection.execute(
+                    text("select * from intake_integrator_key where key_id = :id"),
+                    {"id": issued.key_id},
+                )
             )
-        ).mappings().one()
+            .mappings()
+            .one()
+        )
     stored = json.dumps({key: str(value) for key, value in row.items()})
     assert issued.api_key not in stored
     assert issued.api_key.split("_")[-1] not in stored

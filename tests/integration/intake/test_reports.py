@@ -61,7 +61,10 @@ async def test_a_hundred_concurrent_identical_requests_open_one_incident(
     )
     headers = {**city.headers, "Idempotency-Key": f"race-{uuid.uuid4()}"}
     async with httpx.AsyncClient(
-        base_url=stack.intake.url, headers=headers, timeout=30, limits=httpx.Limits(max_connections=100)
+        base_url=stack.intake.url,
+        headers=headers,
+        timeout=30,
+        limits=httpx.Limits(max_connections=100),
     ) as client:
         answers = await asyncio.gather(
             *(client.post("/v1/incidents", json=body) for _ in range(100))
