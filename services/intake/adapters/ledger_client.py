@@ -91,6 +91,8 @@ class LedgerClient:
         """A page of cases matching the filters (None filters are left out)."""
         params = {name: str(value) for name, value in filters.items() if value is not None}
         response = await self._get("/v1/incidents", params=params)
+        if response.status_code == 404:
+            raise LedgerUnavailable("the ledger has no case list (GET /v1/incidents) yet")
         body = response.json()
         return Page(
             items=[IncidentSummary.model_validate(item) for item in body.get("items", [])],

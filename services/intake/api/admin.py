@@ -24,7 +24,9 @@ GUARDED: errors.Responses = {
 UNKNOWN: errors.Responses = {404: {"description": "no such key"}}
 
 
-@router.post("", status_code=201, response_model=KeyIssued, responses=GUARDED)
+@router.post(
+    "", status_code=201, response_model=KeyIssued, responses={**GUARDED, **errors.TOO_LARGE}
+)
 async def create(body: KeyCreate, _: Operator, intake: IntakeDep) -> KeyIssued:
     """Issue a key; the key and its signing secret are shown in this answer only."""
     return await integrators.create_key(body, now=datetime.now(UTC), deps=intake.integrators)
@@ -44,7 +46,7 @@ async def list_keys(
     "/{key_id}/rotate",
     status_code=201,
     response_model=KeyIssued,
-    responses={**GUARDED, **UNKNOWN},
+    responses={**GUARDED, **UNKNOWN, **errors.TOO_LARGE},
 )
 async def rotate(key_id: str, body: KeyRotate, _: Operator, intake: IntakeDep) -> KeyIssued:
     """A successor key with the same scopes; the old one lives on for the grace time."""

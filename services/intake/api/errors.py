@@ -35,7 +35,10 @@ AUTH: Responses = {
     429: _described("the key's rate limit is reached; see Retry-After"),
 }
 UNAVAILABLE: Responses = {503: _described("a dependency did not answer; retry after Retry-After")}
-TOO_LARGE: Responses = {413: _described("the body is larger than the configured limit")}
+TOO_LARGE: Responses = {
+    413: _described("the body is larger than the configured limit"),
+    400: _described("the body could not be read (not UTF-8 text)"),
+}
 
 
 class Refusal:

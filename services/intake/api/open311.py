@@ -53,7 +53,9 @@ def _check_jurisdiction(jurisdiction_id: str | None, intake: IntakeDep) -> None:
         raise open311.RequestNotFound(f"jurisdiction_id {jurisdiction_id!r} not found")
 
 
-@router.get("/services.json", response_model=list[Service], responses={400: ERRORS[400]})
+@router.get(
+    "/services.json", response_model=list[Service], responses={400: ERRORS[400], 404: ERRORS[404]}
+)
 async def services(intake: IntakeDep, jurisdiction_id: Jurisdiction = None) -> list[Service]:
     """Our incident categories as GeoReport services (public: discovery needs no key)."""
     _check_jurisdiction(jurisdiction_id, intake)
