@@ -8,7 +8,7 @@ from fastapi import FastAPI
 from services.common import health, observability
 from services.intake import bootstrap
 from services.intake.api import admin, callbacks, errors, incidents, open311
-from services.intake.api.body_limit import DeclaredBodyLimit
+from services.intake.api.body_limit import BodyLimit
 from services.intake.settings import IntakeSettings
 
 
@@ -21,14 +21,9 @@ def create_app(settings: IntakeSettings) -> FastAPI:
         yield
         await app.state.intake.close()
 
-    app = FastAPI(
-        title="gridloop intake",
-        version="0.2.0",
-        lifespan=lifespan,
-        max_body_size=settings.max_body_bytes,
-    )
+    app = FastAPI(title="gridloop intake", version="0.2.0", lifespan=lifespan)
     observability.instrument(app, service="intake")
-    app.add_middleware(DeclaredBodyLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     errors.install(app, retry_after_s=settings.retry_after_s)
     for router in (incidents.router, open311.router, callbacks.router, admin.router):
         app.include_router(router)
