@@ -2,8 +2,11 @@
 
 import functools
 import logging
+import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import httpx
 from redis.asyncio import Redis
@@ -14,6 +17,7 @@ from services.common.runtime import Infrastructure
 from services.intake import lifecycle
 from services.intake.adapters import tables
 from services.intake.adapters.geo_index import GeoIndex, IndexedCase
+from services.intake.adapters.group_commit import GroupCommit
 from services.intake.adapters.ledger_client import LedgerClient
 from services.intake.callbacks import handlers as callbacks
 from services.intake.callbacks.worker import CallbackWorker, WorkerSettings
@@ -22,6 +26,7 @@ from services.intake.integrators.rate_limit import RateLimiter
 from services.intake.open311 import handlers as open311
 from services.intake.reports import follow_up, repository
 from services.intake.reports import handlers as reports
+from services.intake.reports.domain import Claim
 from services.intake.settings import IntakeSettings
 
 logger = logging.getLogger(__name__)
@@ -37,9 +42,12 @@ class Intake:
     callbacks: callbacks.Dependencies
     open311: open311.Dependencies
     http_clients: list[httpx.AsyncClient]
+    batchers: list[GroupCommit[Any, Any]]
 
     async def close(self) -> None:
-        """Stop the consumer and the worker, then close every client."""
+        """Stop the consumer and the worker, write what is queued, then close every client."""
+        for batcher in self.batchers:
+            await batcher.close()
         await self.infra.close()
         for client in self.http_clients:
             await client.aclose()
@@ -56,8 +64,16 @@ async def start(settings: IntakeSettings) -> Intake:
     ledger_http = httpx.AsyncClient(base_url=settings.ledger_url, timeout=settings.ledger_timeout_s)
     callback_http = httpx.AsyncClient(follow_redirects=False)
     ledger = LedgerClient(ledger_http)
+    claims: GroupCommit[Claim, bool] = GroupCommit(
+        functools.partial(_claim_batch, engine=infra.engine), name="report claims"
+    )
+    acceptances: GroupCommit[uuid.UUID, None] = GroupCommit(
+        functools.partial(_accept_batch, engine=infra.engine), name="report acceptances"
+    )
     report_deps = reports.Dependencies(
         sessions=sessions,
+        claims=claims,
+        acceptances=acceptances,
         publisher=infra.publisher,
         geo=geo,
         reports_topic=settings.infra.topic_reports,
@@ -86,6 +102,7 @@ async def start(settings: IntakeSettings) -> Intake:
         ),
         open311=open311.Dependencies(sessions=sessions, ledger=ledger, reports=report_deps),
         http_clients=[ledger_http, callback_http],
+        batchers=[claims, acceptances],
     )
     await rebuild_geo_index(intake)
     if settings.run_consumer:
@@ -118,6 +135,20 @@ async def start(settings: IntakeSettings) -> Intake:
         )
         infra.run_in_background(worker.run)
     return intake
+
+
+async def _claim_batch(batch: Sequence[Claim], *, engine: AsyncEngine) -> list[bool]:
+    # One statement is its own transaction: no BEGIN and COMMIT round trips around it.
+    async with engine.connect() as connection:
+        autocommit = await connection.execution_options(isolation_level="AUTOCOMMIT")
+        return await repository.claim_many(connection=autocommit, reports=batch)
+
+
+async def _accept_batch(batch: Sequence[uuid.UUID], *, engine: AsyncEngine) -> list[None]:
+    async with engine.connect() as connection:
+        autocommit = await connection.execution_options(isolation_level="AUTOCOMMIT")
+        await repository.accept_many(connection=autocommit, report_ids=batch)
+    return [None] * len(batch)
 
 
 def integrator_dependencies(

@@ -19,7 +19,7 @@ API_KEY_QUERY = APIKeyQuery(name="api_key", auto_error=False)  # GeoReport clien
 ADMIN_BEARER = HTTPBearer(auto_error=False)
 
 
-def _intake(request: Request) -> Intake:
+async def _intake(request: Request) -> Intake:
     return request.app.state.intake  # type: ignore[no-any-return]
 
 

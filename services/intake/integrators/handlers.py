@@ -4,7 +4,10 @@ Verified key records are cached for a few seconds per process, so the database i
 every request; a revocation reaches every replica within that time, and this one at once.
 """
 
+import asyncio
+import functools
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -27,19 +30,36 @@ class KeyNotFound(Exception):
 
 @dataclass
 class KeyCache:
+    """Key records for `ttl_s`; concurrent misses of one key share a single database read."""
+
     ttl_s: float
     _entries: dict[str, tuple[IntegratorKeyRow | None, float]] = field(default_factory=dict)
+    _loading: dict[str, asyncio.Future[IntegratorKeyRow | None]] = field(default_factory=dict)
 
-    def get(self, key_id: str) -> tuple[bool, IntegratorKeyRow | None]:
+    async def fetch(
+        self, key_id: str, *, load: Callable[[str], Awaitable[IntegratorKeyRow | None]]
+    ) -> IntegratorKeyRow | None:
         entry = self._entries.get(key_id)
-        if entry is None or entry[1] < time.monotonic():
-            return False, None
-        return True, entry[0]
-
-    def put(self, key_id: str, row: IntegratorKeyRow | None) -> None:
+        if entry is not None and entry[1] >= time.monotonic():
+            return entry[0]
+        pending = self._loading.get(key_id)
+        if pending is not None:
+            return await asyncio.shield(pending)
+        future: asyncio.Future[IntegratorKeyRow | None] = asyncio.get_running_loop().create_future()
+        self._loading[key_id] = future
+        try:
+            row = await load(key_id)
+        except Exception as error:
+            future.set_exception(error)
+            future.exception()  # retrieved here, so waiters alone see it
+            raise
+        finally:
+            self._loading.pop(key_id, None)
         if len(self._entries) > 10_000:
             self._entries.clear()
         self._entries[key_id] = (row, time.monotonic() + self.ttl_s)
+        future.set_result(row)
+        return row
 
     def drop(self, key_id: str) -> None:
         self._entries.pop(key_id, None)
@@ -58,11 +78,7 @@ class Dependencies:
 async def authenticate(api_key: str, *, now: datetime, deps: Dependencies) -> Principal:
     """The principal behind a presented key; KeyRefused when it is not a valid one."""
     key_id = keys.key_id_of(api_key)
-    cached, row = deps.cache.get(key_id)
-    if not cached:
-        async with deps.sessions() as session:
-            row = await repository.get(session=session, key_id=key_id)
-        deps.cache.put(key_id, row)
+    row = await deps.cache.fetch(key_id, load=functools.partial(_load_key, deps=deps))
     if row is None:
         raise keys.KeyRefused("unknown API key")
     keys.verify(
@@ -196,6 +212,11 @@ async def list_keys(*, integrator_id: str | None, deps: Dependencies) -> list[Ke
 def public(row: IntegratorKeyRow) -> KeyPublic:
     """A key record without anything secret."""
     return KeyPublic.model_validate(row.model_dump(exclude={"secret_hash"}))
+
+
+async def _load_key(key_id: str, *, deps: Dependencies) -> IntegratorKeyRow | None:
+    async with deps.sessions() as session:
+        return await repository.get(session=session, key_id=key_id)
 
 
 def _principal(row: IntegratorKeyRow) -> Principal:

@@ -1,4 +1,4 @@
-"""Per-key rate limits in Redis: a counter per key and minute, one round trip per request."""
+"""Per-key rate limits in Redis: a counter per key and minute, one INCR per request."""
 
 import math
 
@@ -27,9 +27,8 @@ class RateLimiter:
         """Count one request; raise RateLimited when the key is over its limit."""
         window = int(now_s // WINDOW_S)
         counter = f"{KEY}:{key_id}:{window}{self._namespace}"
-        async with self._redis.pipeline(transaction=False) as pipe:
-            pipe.incr(counter)
-            pipe.expire(counter, 2 * WINDOW_S)
-            count, _ = await pipe.execute()
-        if int(count) > limit_per_minute:
+        count = int(await self._redis.incr(counter))
+        if count == 1:  # the window's first request sets its expiry, once
+            await self._redis.expire(counter, 2 * WINDOW_S)
+        if count > limit_per_minute:
             raise RateLimited(max(1, math.ceil((window + 1) * WINDOW_S - now_s)))

@@ -74,6 +74,30 @@ def check_same_request(*, stored: str, presented: str) -> None:
         )
 
 
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """A report as intake records it: its owner, identity, the case it opens or joins, a lease.
+
+    A plain value (not a table model): it is built on every request, so it must be cheap.
+    """
+
+    report_id: uuid.UUID
+    incident_id: uuid.UUID
+    merged: bool
+    integrator_id: str
+    key_id: str
+    channel: str
+    category: str
+    source_system: str | None
+    external_id: str | None
+    idempotency_key: str | None
+    fingerprint: str
+    lat: float | None
+    lon: float | None
+    created_at: datetime
+    lease_until: datetime
+
+
 @dataclass(frozen=True)
 class OpenCase:
     """An open case near a new report, as the geo index knows it."""

@@ -1,8 +1,9 @@
 """Report use cases: take a report (new case or merged into an open one) exactly once per key.
 
-The broker acknowledges before we answer 202. A report with an idempotency identity is first
-claimed in intake_report, with its merge decision and a lease; the winner publishes and marks it
-accepted; concurrent and later copies get the stored answer. If the broker refuses, the claim is
+The broker acknowledges before we answer 202. Every report is first claimed in intake_report
+(its owner, its identity if it has one, its merge decision and a lease), in transactions shared
+by concurrent requests; the winner publishes and marks it accepted; concurrent and later copies
+of an identified report get the stored answer. If the broker refuses, the claim is
 released. If the process dies in between, the lease runs out and a retry republishes the same
 event id, which consumers already de-duplicate.
 """
@@ -20,6 +21,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from services.common import envelope
 from services.common.kafka import Publisher
 from services.intake.adapters.geo_index import GeoIndex, IndexedCase
+from services.intake.adapters.group_commit import GroupCommit
 from services.intake.adapters.tables import ReportRow
 from services.intake.integrators.keys import Principal
 from services.intake.reports import domain, messages, repository
@@ -41,6 +43,8 @@ class StillInProgress(Exception):
 @dataclass(frozen=True)
 class Dependencies:
     sessions: async_sessionmaker[AsyncSession]
+    claims: GroupCommit[domain.Claim, bool]
+    acceptances: GroupCommit[uuid.UUID, None]
     publisher: Publisher
     geo: GeoIndex
     reports_topic: str
@@ -76,7 +80,7 @@ async def take_report(
     fingerprint = domain.fingerprint(report, key=deps.personal_data_key)
     target = await _case_to_join(report, now=now, deps=deps)
     report_id = identity.report_id() if identity else uuid.uuid4()
-    row = ReportRow(
+    row = domain.Claim(
         report_id=report_id,
         incident_id=target or report_id,
         merged=target is not None,
@@ -94,14 +98,11 @@ async def take_report(
         lease_until=now + _lease(deps),
     )
     for _ in range(CLAIM_ROUNDS):
-        async with deps.sessions() as session, session.begin():
-            claimed = await repository.claim(session=session, report=row)
-            existing = None
-            if not claimed:
-                assert identity is not None  # a random report id never collides
-                existing = await repository.find(session=session, identity=identity)
-        if claimed:
+        if await deps.claims.submit(row):
             return await _publish_and_accept(row, report, now=now, deps=deps)
+        assert identity is not None  # a random report id never collides
+        async with deps.sessions() as session:
+            existing = await repository.find(session=session, identity=identity)
         if existing is not None:
             domain.check_same_request(stored=existing.fingerprint, presented=fingerprint)
             answer = await _replay(existing, report, deps=deps)
@@ -128,7 +129,7 @@ async def _case_to_join(
 
 
 async def _publish_and_accept(
-    row: ReportRow, report: IncidentCreate, *, now: datetime, deps: Dependencies
+    row: domain.Claim, report: IncidentCreate, *, now: datetime, deps: Dependencies
 ) -> Taken:
     event = _event_for(row, report, now=now, deps=deps)
     try:
@@ -144,8 +145,9 @@ async def _publish_and_accept(
         async with deps.sessions() as session, session.begin():
             await repository.forget(session=session, report_id=row.report_id)
         raise PublishFailed(str(error) or type(error).__name__) from error
-    async with deps.sessions() as session, session.begin():
-        await repository.accept(session=session, report_id=row.report_id)
+    # Not awaited: the answer is already certain. Should this never land, a replay finds the
+    # lease run out and republishes the same event id, which consumers already de-duplicate.
+    deps.acceptances.post(row.report_id)
     if not row.merged and row.lat is not None and row.lon is not None:
         await deps.geo.add(
             IndexedCase(row.incident_id, row.category, row.lat, row.lon, row.created_at)
@@ -161,7 +163,7 @@ async def _publish_and_accept(
 
 
 def _event_for(
-    row: ReportRow, report: IncidentCreate, *, now: datetime, deps: Dependencies
+    row: domain.Claim, report: IncidentCreate, *, now: datetime, deps: Dependencies
 ) -> envelope.CloudEvent:
     if row.merged:
         return messages.merged(
@@ -192,7 +194,8 @@ async def _replay(
                 session=session, report_id=row.report_id, now=now, lease_until=now + _lease(deps)
             )
         if taken_over:
-            return await _publish_and_accept(row, report, now=now, deps=deps)
+            claim = domain.Claim(**row.model_dump(include=set(domain.Claim.__slots__)))
+            return await _publish_and_accept(claim, report, now=now, deps=deps)
         if loop.time() > deadline:
             raise StillInProgress("the first request with this key has not finished; retry later")
         await asyncio.sleep(REPLAY_POLL_S)

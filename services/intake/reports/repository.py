@@ -1,25 +1,46 @@
 """intake_report: claim an idempotency identity, complete it, and answer who owns which case."""
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.intake.adapters.tables import ReportRow
-from services.intake.reports.domain import Identity
+from services.intake.reports.domain import Claim, Identity
 
 T = ReportRow.__table__  # type: ignore[attr-defined]
+CLAIM = insert(T).on_conflict_do_nothing().returning(T.c.report_id)
 
 
-async def claim(*, session: AsyncSession, report: ReportRow) -> bool:
-    """Insert the report unless its identity is already taken; True when this call took it."""
-    values = report.model_dump()
-    statement = insert(T).values(**values).on_conflict_do_nothing().returning(T.c.report_id)
-    inserted = (await session.execute(statement)).first()
-    return inserted is not None
+async def claim_many(*, connection: AsyncConnection, reports: Sequence[Claim]) -> list[bool]:
+    """Insert each report unless its identity is taken; True for those this call took.
+
+    Within one batch only the first of several copies of one report can take it.
+    """
+    rows = [{**_columns(report), "state": "pending"} for report in reports]
+    # One compiled statement for every batch size; SQLAlchemy sends the rows as one multi-row
+    # INSERT ("insertmanyvalues"), which keeps RETURNING.
+    inserted = set((await connection.execute(CLAIM, rows)).scalars().all())
+    taken: list[bool] = []
+    for report in reports:
+        taken.append(report.report_id in inserted)
+        inserted.discard(report.report_id)
+    return taken
+
+
+def _columns(report: Claim) -> dict[str, object]:
+    return {name: getattr(report, name) for name in Claim.__slots__}
+
+
+async def accept_many(*, connection: AsyncConnection, report_ids: Sequence[uuid.UUID]) -> None:
+    """The broker has these reports' events: their answers are final."""
+    await connection.execute(
+        update(T).where(T.c.report_id.in_(list(report_ids))).values(state="accepted")
+    )
 
 
 async def find(*, session: AsyncSession, identity: Identity) -> ReportRow | None:
@@ -38,11 +59,6 @@ async def find(*, session: AsyncSession, identity: Identity) -> ReportRow | None
         select(ReportRow).where(T.c.integrator_id == identity.integrator_id, or_(*matches)).limit(1)
     )
     return (await session.execute(statement)).scalars().first()
-
-
-async def accept(*, session: AsyncSession, report_id: uuid.UUID) -> None:
-    """The broker has the event: the report's answer is final."""
-    await session.execute(update(T).where(T.c.report_id == report_id).values(state="accepted"))
 
 
 async def take_over(
