@@ -5,6 +5,7 @@ leave when intake sees them closed, cancelled or transferred, and age out after 
 keys expire as a last resort. Redis may lose it all: `rebuild` restores it from intake_report.
 """
 
+import time
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ from services.intake.reports.domain import OpenCase
 GEO_KEY = "gridloop:intake:open"
 OPENED_KEY = "gridloop:intake:opened"
 CANDIDATES = 10
+PRUNE_EVERY_S = 60.0
 
 
 @dataclass(frozen=True)
@@ -36,6 +38,7 @@ class GeoIndex:
         self._redis = redis
         self._namespace = namespace
         self._window_s = window_s
+        self._pruned_at: dict[str, float] = {}
 
     def _keys(self, category: str) -> tuple[str, str]:
         return (
@@ -73,8 +76,12 @@ class GeoIndex:
         ]
 
     async def add(self, case: IndexedCase) -> None:
-        """Index an open case; entries older than the window are pruned on the way."""
+        """Index an open case; now and then, drop the category's cases older than the window."""
         await self.add_many([case])
+        last = self._pruned_at.get(case.category, 0.0)
+        if time.monotonic() - last > PRUNE_EVERY_S:
+            self._pruned_at[case.category] = time.monotonic()
+            await self.prune(category=case.category, now=case.reported_at)
 
     async def add_many(self, cases: Iterable[IndexedCase]) -> None:
         """Index several open cases in one round trip."""

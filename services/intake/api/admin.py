@@ -3,7 +3,7 @@
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Path, Query
 
 from services.intake.api import errors
 from services.intake.api.deps import IntakeDep, Operator
@@ -22,6 +22,7 @@ GUARDED: errors.Responses = {
     403: {"description": "the admin API is disabled (no INTAKE_ADMIN_TOKEN)"},
 }
 UNKNOWN: errors.Responses = {404: {"description": "no such key"}}
+KeyId = Annotated[str, Path(pattern=r"^[0-9a-f]{16}$")]
 
 
 @router.post(
@@ -48,7 +49,7 @@ async def list_keys(
     response_model=KeyIssued,
     responses={**GUARDED, **UNKNOWN, **errors.TOO_LARGE},
 )
-async def rotate(key_id: str, body: KeyRotate, _: Operator, intake: IntakeDep) -> KeyIssued:
+async def rotate(key_id: KeyId, body: KeyRotate, _: Operator, intake: IntakeDep) -> KeyIssued:
     """A successor key with the same scopes; the old one lives on for the grace time."""
     return await integrators.rotate_key(
         key_id, body, now=datetime.now(UTC), deps=intake.integrators
@@ -56,6 +57,6 @@ async def rotate(key_id: str, body: KeyRotate, _: Operator, intake: IntakeDep) -
 
 
 @router.delete("/{key_id}", response_model=KeyPublic, responses={**GUARDED, **UNKNOWN})
-async def revoke(key_id: str, _: Operator, intake: IntakeDep) -> KeyPublic:
+async def revoke(key_id: KeyId, _: Operator, intake: IntakeDep) -> KeyPublic:
     """Revoke a key at once."""
     return await integrators.revoke_key(key_id, now=datetime.now(UTC), deps=intake.integrators)

@@ -6,11 +6,13 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from services.intake.reports.schemas import PRINTABLE
+
 
 class CallbackRegister(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    url: str = Field(min_length=8, max_length=2000)
+    url: str = Field(min_length=8, max_length=2000, pattern=PRINTABLE)
 
 
 class CallbackPublic(BaseModel):

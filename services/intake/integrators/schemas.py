@@ -6,6 +6,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from services.common.events import Channel
 from services.intake.integrators.keys import Operation
+from services.intake.reports.schemas import PRINTABLE
 
 INTEGRATOR_PATTERN = r"^[A-Za-z0-9._-]{1,64}$"
 
@@ -16,7 +17,7 @@ class KeyCreate(BaseModel):
     integrator_id: str = Field(pattern=INTEGRATOR_PATTERN)
     channels: list[Channel] = Field(min_length=1)
     operations: list[Operation] = Field(min_length=1)
-    label: str | None = Field(default=None, max_length=200)
+    label: str | None = Field(default=None, max_length=200, pattern=PRINTABLE)
     rate_limit_per_minute: int | None = Field(default=None, ge=1, le=1_000_000)
     require_signature: bool = False
     expires_at: datetime | None = None

@@ -73,9 +73,8 @@ async def give_feedback(
         personal_data_key=deps.personal_data_key,
     )
     try:
-        await asyncio.wait_for(
-            deps.publisher.publish(deps.reports_topic, event), deps.publish_timeout_s
-        )
+        async with asyncio.timeout(deps.publish_timeout_s):
+            await deps.publisher.publish(deps.reports_topic, event)
     except (KafkaError, TimeoutError) as error:
         raise PublishFailed(str(error) or type(error).__name__) from error
     logger.info("feedback %s", verdict.rating.value, extra={"incident_id": incident_id})

@@ -133,9 +133,8 @@ async def _publish_and_accept(
 ) -> Taken:
     event = _event_for(row, report, now=now, deps=deps)
     try:
-        await asyncio.wait_for(
-            deps.publisher.publish(deps.reports_topic, event), deps.publish_timeout_s
-        )
+        async with asyncio.timeout(deps.publish_timeout_s):
+            await deps.publisher.publish(deps.reports_topic, event)
     except (KafkaError, TimeoutError) as error:
         logger.warning(
             "report not acknowledged by the broker: %r",

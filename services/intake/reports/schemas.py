@@ -12,6 +12,7 @@ from services.common.events import Channel, GeoPoint, PhotoRef, Rating
 ID_PATTERN = r"^[A-Za-z0-9._-]{1,64}$"
 PHONE_PATTERN = r"^\+?[0-9][0-9 -]{5,19}$"
 ID_NUMBER_PATTERN = r"^[0-9]{17}[0-9Xx]$"  # resident identity card number
+PRINTABLE = r"^[^\x00-\x1f\x7f]+$"  # stored in PostgreSQL, which refuses NUL in text
 
 
 class Reporter(BaseModel):
@@ -38,7 +39,7 @@ class IncidentCreate(BaseModel):
     location: GeoPoint | None = None
     address: str | None = Field(default=None, min_length=1, max_length=300)
     source_system: str | None = Field(default=None, pattern=ID_PATTERN)
-    external_id: str | None = Field(default=None, min_length=1, max_length=128)
+    external_id: str | None = Field(default=None, max_length=128, pattern=PRINTABLE)
     reported_by: str | None = Field(default=None, pattern=ID_PATTERN)
     photos: list[PhotoRef] = Field(default_factory=list, max_length=20)
     reporter: Reporter | None = None

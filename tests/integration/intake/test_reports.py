@@ -25,7 +25,7 @@ async def test_a_replay_returns_the_same_answer_and_publishes_nothing_new(
     assert again.headers["Idempotent-Replayed"] == "true"
     incident = first.json()["incident_id"]
     records = await helpers.records_of(stack.env, stack.env["TOPIC_REPORTS"], at_least=1)
-    assert [r for r in records if r[0]["ce_subject"] == incident].__len__() == 1
+    assert len([r for r in records if r[0]["ce_subject"] == incident]) == 1
 
 
 async def test_the_same_external_id_is_a_replay_even_without_a_header(

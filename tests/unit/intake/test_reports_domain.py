@@ -103,3 +103,9 @@ def test_distance_is_symmetric_and_never_negative(lat: float, lon: float, d_lat:
 def test_each_channel_brings_what_it_owes(changes: dict[str, object], says: str) -> None:
     with pytest.raises(ValueError, match=says):
         report(**changes)
+
+
+def test_a_case_reported_just_now_is_within_the_window_and_a_future_one_too() -> None:
+    just_now, clock_skew = case(1, 0), case(1, -0.5)
+    assert domain.case_to_join([just_now], now=NOW, radius_m=50, window=WINDOW)
+    assert domain.case_to_join([clock_skew], now=NOW, radius_m=50, window=WINDOW)
