@@ -17,7 +17,7 @@ from pathlib import Path
 import httpx
 
 from services.common import keys
-from services.demo import incidents, officers
+from services.demo import incidents, integrator, officers
 from services.demo.processes import ServiceProcess
 
 logger = logging.getLogger("gridloop.demo")
@@ -69,6 +69,7 @@ def main() -> None:
     loader = ServiceProcess("dispatch", env, log_dir, command="load-demo", port=PORTS["dispatch"])
     print("loading the demo community (9 grids, 60 party members, 586 households, 2,196 residents)")
     loader.run_to_completion()
+    api_key = integrator.provision_key(env, integrator="demo-feeder")["api_key"]
     running: list[ServiceProcess] = []
     try:
         for name in ("dispatch", "ledger", "intake"):
@@ -78,7 +79,7 @@ def main() -> None:
             print(f"{name:9s} ready on {process.url}  (docs: {process.url}/docs)")
         print(f"service logs in {log_dir}")
         print(SIGN_IN_HELP)
-        asyncio.run(_feed(rate=arguments.rate, duration=arguments.duration))
+        asyncio.run(_feed(rate=arguments.rate, duration=arguments.duration, api_key=api_key))
         print("\nstopping")
     except KeyboardInterrupt:
         print("\nstopping")
@@ -87,7 +88,7 @@ def main() -> None:
             process.stop()
 
 
-async def _feed(*, rate: float, duration: float) -> None:
+async def _feed(*, rate: float, duration: float, api_key: str) -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     loop.add_signal_handler(signal.SIGINT, stop.set)
@@ -99,7 +100,7 @@ async def _feed(*, rate: float, duration: float) -> None:
     )
     workers = [
         asyncio.create_task(officers.work(dispatch_url, stop=stop)),
-        asyncio.create_task(_report(intake_url, rate=rate, stop=stop)),
+        asyncio.create_task(_report(intake_url, rate=rate, stop=stop, api_key=api_key)),
         asyncio.create_task(_summarise(ledger_url, stop=stop)),
     ]
     await stop.wait()
@@ -109,9 +110,10 @@ async def _feed(*, rate: float, duration: float) -> None:
         await asyncio.gather(*workers, return_exceptions=True)
 
 
-async def _report(intake_url: str, *, rate: float, stop: asyncio.Event) -> None:
+async def _report(intake_url: str, *, rate: float, stop: asyncio.Event, api_key: str) -> None:
     bodies = incidents.stream()
-    async with httpx.AsyncClient(base_url=intake_url, timeout=10) as client:
+    headers = {"X-API-Key": api_key}
+    async with httpx.AsyncClient(base_url=intake_url, timeout=10, headers=headers) as client:
         while not stop.is_set():
             body = next(bodies)
             try:

@@ -12,10 +12,10 @@ INCIDENTS = 200
 
 
 async def test_every_incident_reaches_its_linked_member_and_is_recorded_once(
-    services: dict[str, ServiceProcess], engine: AsyncEngine
+    services: dict[str, ServiceProcess], engine: AsyncEngine, intake_key: str
 ) -> None:
     households = flow.distinct_households(INCIDENTS, seed=1)
-    reported = await flow.report_all(services["intake"].url, households)
+    reported = await flow.report_all(services["intake"].url, households, api_key=intake_key)
     assert len(reported) == INCIDENTS
 
     async def all_assigned() -> bool:
@@ -51,11 +51,13 @@ async def test_every_incident_reaches_its_linked_member_and_is_recorded_once(
 
 
 async def test_ledger_killed_mid_stream_still_records_each_event_once(
-    services: dict[str, ServiceProcess], engine: AsyncEngine
+    services: dict[str, ServiceProcess], engine: AsyncEngine, intake_key: str
 ) -> None:
     before = {incident for incident, _, _ in await flow.ledger_rows(engine)}
     households = flow.distinct_households(INCIDENTS, seed=2)
-    first = await flow.report_all(services["intake"].url, households[:80], start=1000)
+    first = await flow.report_all(
+        services["intake"].url, households[:80], api_key=intake_key, start=1000
+    )
 
     async def some_recorded() -> bool:
         recorded = {incident for incident, _, _ in await flow.ledger_rows(engine)}
@@ -63,7 +65,9 @@ async def test_ledger_killed_mid_stream_still_records_each_event_once(
 
     await flow.wait_for(some_recorded, within_s=60, what="the ledger to record part of the stream")
     services["ledger"].kill()
-    second = await flow.report_all(services["intake"].url, households[80:], start=1080)
+    second = await flow.report_all(
+        services["intake"].url, households[80:], api_key=intake_key, start=1080
+    )
     services["ledger"].start()
     reported = {**first, **second}
 

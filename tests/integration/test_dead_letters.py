@@ -85,11 +85,11 @@ async def _dead_letters(run_env: dict[str, str], expected: int) -> list[dict[str
 
 
 async def test_poison_goes_to_dead_letters_and_good_reports_still_flow(
-    services: dict[str, ServiceProcess], run_env: dict[str, str]
+    services: dict[str, ServiceProcess], run_env: dict[str, str], intake_key: str
 ) -> None:
     await _produce_poison(run_env)
     households = flow.distinct_households(12, seed=3)
-    reported = await flow.report_all(services["intake"].url, households)
+    reported = await flow.report_all(services["intake"].url, households, api_key=intake_key)
 
     async with httpx.AsyncClient(
         base_url=services["dispatch"].url,

@@ -26,10 +26,12 @@ def test_probes_metrics_and_docs(services: dict[str, ServiceProcess], name: str)
 
 
 async def test_dispatch_refuses_an_illegal_transition_with_409(
-    services: dict[str, ServiceProcess],
+    services: dict[str, ServiceProcess], intake_key: str
 ) -> None:
     households = flow.distinct_households(1, seed=4)
-    incident = next(iter(await flow.report_all(services["intake"].url, households)))
+    incident = next(
+        iter(await flow.report_all(services["intake"].url, households, api_key=intake_key))
+    )
     async with httpx.AsyncClient(
         base_url=services["dispatch"].url,
         headers=await flow.signed_in(services["dispatch"].url, "C01"),

@@ -28,6 +28,8 @@ async def report(
     household_id: str,
     n: int,
     category: str | None = None,
+    *,
+    api_key: str | None,
 ) -> uuid.UUID:
     """Post one household incident and return the id intake gave it (202 expected)."""
     body = {
@@ -36,7 +38,8 @@ async def report(
         "description": f"test incident {n} at {household_id}",
         "household_id": household_id,
     }
-    response = await client.post(f"{intake_url}/v1/incidents", json=body)
+    headers = {"X-API-Key": api_key} if api_key else {}
+    response = await client.post(f"{intake_url}/v1/incidents", json=body, headers=headers)
     assert response.status_code == 202, response.text
     return uuid.UUID(response.json()["incident_id"])
 
@@ -45,6 +48,7 @@ async def report_all(
     intake_url: str,
     households: list[str],
     *,
+    api_key: str | None = None,
     concurrency: int = 20,
     start: int = 0,
     category: str | None = None,
@@ -55,9 +59,10 @@ async def report_all(
 
         async def one(n: int, household_id: str) -> tuple[uuid.UUID, str]:
             async with limit:
-                return await report(
-                    client, intake_url, household_id, start + n, category
-                ), household_id
+                incident = await report(
+                    client, intake_url, household_id, start + n, category, api_key=api_key
+                )
+                return incident, household_id
 
         pairs = await asyncio.gather(*(one(n, h) for n, h in enumerate(households)))
     return dict(pairs)

@@ -69,5 +69,7 @@ def isolated_settings(infra: dict[str, str], *, database_url: str) -> dict[str, 
         "DISPATCH_CONSUMER_GROUP": f"test.{run}.dispatch",
         "LEDGER_CONSUMER_GROUP": f"test.{run}.ledger",
         "DISPATCH_REDIS_NAMESPACE": f":{run}",
+        "INTAKE_CONSUMER_GROUP": f"test.{run}.intake",
+        "INTAKE_REDIS_NAMESPACE": f":{run}",
         "LOG_LEVEL": "INFO",
     }

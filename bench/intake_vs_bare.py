@@ -1,0 +1,201 @@
+"""Intake against a bare FastAPI endpoint parsing the same body, under the same bounded load.
+
+    .venv/bin/python bench/intake_vs_bare.py [--requests 4000] [--concurrency 64]
+
+Starts (on loopback) the bare app and the real intake against the running local stack (its
+own database, topics and Redis namespace), drives each in turn with the same number of
+requests from the same number of keep-alive connections, and prints requests/s, p50 and p99
+latency and the ratio intake/bare. Intake answers each 202 only after Kafka acknowledged it.
+Modes: `plain` (an integrator key, no idempotency key) and `idempotent` (a fresh
+Idempotency-Key per request, so every report is also claimed in PostgreSQL).
+"""
+
+import argparse
+import asyncio
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from services.demo import integrator  # noqa: E402
+from services.demo.processes import ServiceProcess, free_port  # noqa: E402
+from tests.support import stack  # noqa: E402
+
+BODY = json.dumps(
+    {
+        "channel": "hotline",
+        "category": "neighbour_dispute",
+        "description": "邻里因楼道堆物发生争吵 neighbours quarrel over things left on the stairs",
+        "household_id": "H0001",
+        "source_system": "city-hotline",
+        "reporter": {"phone": "13812345678"},
+    }
+).encode()
+
+
+@dataclass
+class Result:
+    name: str
+    seconds: float
+    latencies: list[float]
+    statuses: Counter[int]
+
+    @property
+    def rps(self) -> float:
+        return len(self.latencies) / self.seconds
+
+    def line(self) -> str:
+        ordered = sorted(self.latencies)
+        p50 = statistics.median(ordered) * 1000
+        p99 = ordered[int(0.99 * (len(ordered) - 1))] * 1000
+        codes = ", ".join(f"{code}×{n}" for code, n in sorted(self.statuses.items()))
+        return (
+            f"{self.name:22s} {self.rps:8.0f} req/s   p50 {p50:6.1f} ms   "
+            f"p99 {p99:6.1f} ms   [{codes}]"
+        )
+
+
+def request_bytes(port: int, headers: dict[str, str]) -> bytes:
+    lines = [
+        "POST /v1/incidents HTTP/1.1",
+        f"host: 127.0.0.1:{port}",
+        "content-type: application/json",
+        f"content-length: {len(BODY)}",
+        *(f"{name}: {value}" for name, value in headers.items()),
+    ]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode() + BODY
+
+
+async def drive(
+    name: str,
+    port: int,
+    *,
+    requests: int,
+    concurrency: int,
+    headers: dict[str, str],
+    fresh_key: bool,
+) -> Result:
+    """`concurrency` keep-alive connections share `requests` requests; each waits for its answer."""
+    latencies: list[float] = []
+    statuses: Counter[int] = Counter()
+    remaining = iter(range(requests))
+
+    async def connection() -> None:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        try:
+            for _ in remaining:
+                extra = {"idempotency-key": uuid.uuid4().hex} if fresh_key else {}
+                started = time.perf_counter()
+                writer.write(request_bytes(port, {**headers, **extra}))
+                head = await reader.readuntil(b"\r\n\r\n")
+                length = 0
+                for line in head.split(b"\r\n"):
+                    if line.lower().startswith(b"content-length:"):
+                        length = int(line.split(b":", 1)[1])
+                await reader.readexactly(length)
+                latencies.append(time.perf_counter() - started)
+                statuses[int(head[9:12])] += 1
+        finally:
+            writer.close()
+
+    started = time.perf_counter()
+    await asyncio.gather(*(connection() for _ in range(concurrency)))
+    return Result(name, time.perf_counter() - started, latencies, statuses)
+
+
+def run(
+    name: str, port: int, args: argparse.Namespace, headers: dict[str, str], fresh: bool
+) -> Result:
+    asyncio.run(
+        drive(
+            name,
+            port,
+            requests=args.warmup,
+            concurrency=args.concurrency,
+            headers=headers,
+            fresh_key=fresh,
+        )
+    )
+    return asyncio.run(
+        drive(
+            name,
+            port,
+            requests=args.requests,
+            concurrency=args.concurrency,
+            headers=headers,
+            fresh_key=fresh,
+        )
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--requests", type=int, default=4000)
+    parser.add_argument("--concurrency", type=int, default=64)
+    parser.add_argument("--warmup", type=int, default=500)
+    parser.add_argument("--log-level", default="INFO", help="intake's LOG_LEVEL")
+    args = parser.parse_args()
+
+    infra = stack.stack_env()
+    database = asyncio.run(
+        stack.create_database(infra["DATABASE_URL"], f"gridloop_bench_{uuid.uuid4().hex[:12]}")
+    )
+    env = {**stack.isolated_settings(infra, database_url=database), "LOG_LEVEL": args.log_level}
+    log_dir = Path(tempfile.mkdtemp(prefix="gridloop-bench-"))
+
+    bare_port = free_port()
+    bare = subprocess.Popen(
+        [sys.executable, str(ROOT / "bench" / "bare_app.py"), str(bare_port)],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    intake = ServiceProcess("intake", env, log_dir)
+    try:
+        intake.start()
+        key = integrator.provision_key(env, integrator="bench", extra=("--rate-limit", "1000000"))
+        _wait_for(f"http://127.0.0.1:{bare_port}/docs")
+        print(
+            f"{args.requests} requests after {args.warmup} warm-up, "
+            f"{args.concurrency} connections, {os.cpu_count()} CPUs, "
+            f"intake LOG_LEVEL={args.log_level}",
+            flush=True,
+        )
+        with_key = {"x-api-key": key["api_key"]}
+        bare_result = run("bare FastAPI", bare_port, args, {}, False)
+        print(bare_result.line(), flush=True)
+        for mode, fresh in (("plain", False), ("idempotent", True)):
+            result = run(f"intake ({mode})", intake.port, args, with_key, fresh)
+            print(result.line() + f"   ratio {result.rps / bare_result.rps:.2f}", flush=True)
+        print(f"intake log: {log_dir}")
+    finally:
+        intake.stop()
+        bare.terminate()
+        bare.wait(10)
+
+
+def _wait_for(url: str, within_s: float = 30) -> None:
+    deadline = time.monotonic() + within_s
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(url).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise TimeoutError(f"{url} did not answer")
+
+
+if __name__ == "__main__":
+    main()
