@@ -99,7 +99,9 @@ async def _feed(*, rate: float, duration: float, api_key: str) -> None:
         f"http://127.0.0.1:{PORTS[n]}" for n in ("dispatch", "intake", "ledger")
     )
     workers = [
-        asyncio.create_task(officers.work(dispatch_url, stop=stop)),
+        asyncio.create_task(
+            officers.work(dispatch_url, stop=stop, intake_url=intake_url, api_key=api_key)
+        ),
         asyncio.create_task(_report(intake_url, rate=rate, stop=stop, api_key=api_key)),
         asyncio.create_task(_summarise(ledger_url, stop=stop)),
     ]

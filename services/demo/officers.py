@@ -38,8 +38,15 @@ class Badges:
         return self._headers[username]
 
 
-async def work(dispatch_url: str, *, stop: asyncio.Event, seed: int = 60) -> None:
-    """Poll dispatch and act like a community's officers until `stop` is set."""
+async def work(
+    dispatch_url: str,
+    *,
+    stop: asyncio.Event,
+    intake_url: str | None = None,
+    api_key: str | None = None,
+    seed: int = 60,
+) -> None:
+    """Poll dispatch and act like a community's officers (and reporters) until `stop` is set."""
     rng = random.Random(seed)
     leaders = {}
     async with httpx.AsyncClient(base_url=dispatch_url, timeout=10) as client:
@@ -50,6 +57,8 @@ async def work(dispatch_url: str, *, stop: asyncio.Event, seed: int = 60) -> Non
         while not stop.is_set():
             try:
                 await _round(client, rng, leaders, badges)
+                if intake_url and api_key:
+                    await _reporters_answer(client, rng, intake_url=intake_url, api_key=api_key)
             except httpx.HTTPError as error:
                 logger.warning("officers could not reach dispatch: %s", error)
             await asyncio.sleep(1.0)
@@ -99,4 +108,21 @@ async def _round(
                 "inspect",
                 inspector,
                 {"passed": passed, "comment": None if passed else "居民仍有意见 still unhappy"},
+            )
+
+
+async def _reporters_answer(
+    client: httpx.AsyncClient, rng: random.Random, *, intake_url: str, api_key: str
+) -> None:
+    """Some reporters rate their resolved case through intake: it closes or reopens it."""
+    answering = [case for case in await _cases(client, "resolved") if rng.random() < 0.15]
+    async with httpx.AsyncClient(base_url=intake_url, timeout=10) as intake:
+        for case in answering:
+            rating = rng.choices(
+                ("satisfied", "basically_satisfied", "unsatisfied"), weights=(7, 2, 1)
+            )[0]
+            await intake.post(
+                f"/v1/incidents/{case['incident_id']}/feedback",
+                json={"rating": rating},
+                headers={"X-API-Key": api_key},
             )
