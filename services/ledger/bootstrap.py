@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from services.common import database, envelope, kafka, migrations
 from services.common.runtime import Infrastructure
 from services.ledger import migrations as ledger_migrations
-from services.ledger import recording
+from services.ledger import recording, verification
 from services.ledger.settings import LedgerSettings
 
 VERSION_TABLE = "alembic_version_ledger"
@@ -63,6 +63,11 @@ async def start(settings: LedgerSettings) -> Ledger:
             max_records=settings.batch_size,
         )
         infra.run_in_background(loop.run)
+        infra.run_in_background(
+            functools.partial(
+                verification.watch, engine=infra.engine, interval_s=settings.verify_interval_s
+            )
+        )
     return Ledger(settings=settings, infra=infra)
 
 

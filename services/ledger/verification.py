@@ -1,9 +1,17 @@
 """Check both hash chains over the whole ledger, streaming, and name the first broken entry."""
 
+import asyncio
+import logging
+import time
+from collections import Counter
+
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from services.ledger import metrics
 from services.ledger.adapters import entries
 from services.ledger.domain import chain, verifier
+
+logger = logging.getLogger(__name__)
 
 
 async def verify(*, engine: AsyncEngine, anchor: chain.Head | None = None) -> verifier.Verification:
@@ -12,7 +20,38 @@ async def verify(*, engine: AsyncEngine, anchor: chain.Head | None = None) -> ve
     async with engine.connect() as connection:
         async for entry in entries.stream(connection=connection):
             walk.check(entry)
-    return walk.result()
+    result = walk.result()
+    publish(result)
+    return result
+
+
+def publish(result: verifier.Verification) -> None:
+    """The chain status for Prometheus (and its alert on a broken chain)."""
+    breaks = Counter(broken.chain for broken in result.breaks)
+    metrics.record_verification(
+        ok_by_chain={name: breaks[name] == 0 for name in metrics.CHAINS},
+        breaks_by_chain=dict(breaks),
+        entries=result.entries_checked,
+        at=time.time(),
+    )
+
+
+async def watch(stop: asyncio.Event, *, engine: AsyncEngine, interval_s: float) -> None:
+    """Verify both chains now and then, so a broken chain shows on the dashboards and alerts."""
+    delay = min(interval_s, 10.0)
+    while not stop.is_set():
+        try:
+            await asyncio.wait_for(stop.wait(), delay)
+            return
+        except TimeoutError:
+            pass
+        try:
+            result = await verify(engine=engine)
+            if not result.ok:
+                logger.error("%s", describe(result))
+        except Exception:
+            logger.exception("chain verification failed; retrying later")
+        delay = interval_s
 
 
 def describe(result: verifier.Verification) -> str:
