@@ -58,3 +58,12 @@ def note_for_event(data: events.EventPayload) -> str | None:
     if isinstance(data, events.IncidentCancelled):
         return f"{note}: {data.reason}"
     return note
+
+
+def public_note(status: str, ledger_note: str | None) -> str:
+    """What integrators and reporters are told: the status in words, plus the result once the
+    case is handled. The ledger's other notes (assignment reasons) name officers: kept out."""
+    note = note_for(status)
+    if status in (CaseStatus.RESOLVED, CaseStatus.CLOSED) and ledger_note:
+        return f"{note}: {ledger_note}"
+    return note

@@ -92,7 +92,7 @@ def to_service_request(case: IncidentSummary) -> ServiceRequest:
     return ServiceRequest(
         service_request_id=case.incident_id,
         status=statuses.open311_status(case.status),
-        status_notes=case.status_note or statuses.note_for(case.status),
+        status_notes=statuses.public_note(case.status, case.status_note),
         service_name=category.title if category else None,
         service_code=case.category,
         description=case.description,

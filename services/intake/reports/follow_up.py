@@ -112,7 +112,7 @@ def to_status(case: IncidentSummary, *, merged_reports: int) -> IncidentStatus:
         incident_id=case.incident_id,
         status=case.status,
         open311_status=statuses.open311_status(case.status),
-        status_note=case.status_note or statuses.note_for(case.status),
+        status_note=statuses.public_note(case.status, case.status_note),
         category=case.category,
         reported_at=case.reported_at,
         updated_at=case.last_change(),

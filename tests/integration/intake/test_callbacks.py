@@ -8,6 +8,7 @@ import httpx
 import pytest
 
 from services.intake.integrators import signatures
+from tests.support import flow
 from tests.integration.intake import helpers
 from tests.integration.intake.conftest import Stack
 from tests.integration.intake.receiver import Receiver
@@ -78,10 +79,12 @@ async def test_every_status_change_arrives_signed_after_retries_and_is_logged(
     assert payload["status_note"] == "assigned to the responsible grid officer"
     assert payload["reports"][0]["report_id"] == incident
 
-    async with httpx.AsyncClient(base_url=stack.dispatch.url) as dispatch:
+    committee = await flow.signed_in(stack.dispatch.url, "C01")
+    async with httpx.AsyncClient(base_url=stack.dispatch.url, headers=committee) as dispatch:
         case = (await dispatch.get(f"/v1/cases/{incident}")).json()
-        accept = {"member_id": case["assignee_id"]}
-        assert (await dispatch.post(f"/v1/cases/{incident}/accept", json=accept)).status_code == 200
+        lead = await flow.signed_in(stack.dispatch.url, case["assignee_id"])
+        accepted = await dispatch.post(f"/v1/cases/{incident}/accept", headers=lead)
+        assert accepted.status_code == 200
 
     async def accepted_delivered() -> bool:
         return any(d.answered == 200 for d in await delivered("accepted"))
