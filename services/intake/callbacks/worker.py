@@ -15,6 +15,7 @@ import httpx
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from services.intake import metrics
 from services.intake.adapters.tables import CallbackAttemptRow, CallbackDeliveryRow
 from services.intake.callbacks import domain, repository
 from services.intake.callbacks.handlers import callback_secret
@@ -142,6 +143,8 @@ class CallbackWorker:
             # The lease runs out and the delivery is tried again: at least once, never lost.
             logger.exception("could not record callback attempt %s", delivery.delivery_id)
             return
+        metrics.CALLBACK_ATTEMPTS.labels(delivery.state).inc()
+        metrics.CALLBACK_SECONDS.observe(time.perf_counter() - started)
         logger.info(
             "callback %s attempt %d: %s",
             delivery.state,

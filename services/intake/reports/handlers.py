@@ -20,6 +20,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.common import envelope
 from services.common.kafka import Publisher
+from services.intake import metrics
 from services.intake.adapters.geo_index import GeoIndex, IndexedCase
 from services.intake.adapters.group_commit import GroupCommit
 from services.intake.adapters.tables import ReportRow
@@ -143,10 +144,12 @@ async def _publish_and_accept(
         )
         async with deps.sessions() as session, session.begin():
             await repository.forget(session=session, report_id=row.report_id)
+        metrics.REPORTS.labels(row.channel, "unavailable").inc()
         raise PublishFailed(str(error) or type(error).__name__) from error
     # Not awaited: the answer is already certain. Should this never land, a replay finds the
     # lease run out and republishes the same event id, which consumers already de-duplicate.
     deps.acceptances.post(row.report_id)
+    metrics.REPORTS.labels(row.channel, "merged" if row.merged else "reported").inc()
     if not row.merged and row.lat is not None and row.lon is not None:
         await deps.geo.add(
             IndexedCase(row.incident_id, row.category, row.lat, row.lon, row.created_at)
