@@ -19,7 +19,7 @@ from services.intake.open311.handlers import RequestNotFound
 from services.intake.open311.mapping import InvalidRequest, UnknownService
 from services.intake.reports.domain import IdempotencyConflict
 from services.intake.reports.follow_up import CaseNotFound, NotAwaitingFeedback
-from services.intake.reports.handlers import PublishFailed, StillInProgress
+from services.intake.reports.handlers import PublishFailed, StillInProgress, StoreUnavailable
 
 OPEN311_PREFIX = "/open311/"
 Responses = dict[int | str, dict[str, Any]]
@@ -65,6 +65,7 @@ REFUSALS: dict[type[Exception], Refusal] = {
     InvalidRequest: Refusal(400),
     UnacceptableUrl: Refusal(422),
     PublishFailed: Refusal(503, retry_after=True),
+    StoreUnavailable: Refusal(503, retry_after=True),
     LedgerUnavailable: Refusal(503, retry_after=True),
 }
 

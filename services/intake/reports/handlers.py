@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from aiokafka.errors import KafkaError
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -35,6 +36,10 @@ REPLAY_POLL_S = 0.05
 
 class PublishFailed(Exception):
     """The broker did not acknowledge the event in time: the report was not taken (503)."""
+
+
+class StoreUnavailable(Exception):
+    """PostgreSQL did not take the claim: the report was not taken (503)."""
 
 
 class StillInProgress(Exception):
@@ -99,7 +104,11 @@ async def take_report(
         lease_until=now + _lease(deps),
     )
     for _ in range(CLAIM_ROUNDS):
-        if await deps.claims.submit(row):
+        try:
+            claimed = await deps.claims.submit(row)
+        except (SQLAlchemyError, OSError) as error:
+            raise StoreUnavailable(f"the report was not taken, retry later: {error!r}") from error
+        if claimed:
             return await _publish_and_accept(row, report, now=now, deps=deps)
         assert identity is not None  # a random report id never collides
         async with deps.sessions() as session:
