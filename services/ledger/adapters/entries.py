@@ -1,6 +1,8 @@
 """The ledger entries in PostgreSQL: append under the chain lock, read back in order."""
 
+import dataclasses
 import json
+import operator
 import uuid
 from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
@@ -142,10 +144,13 @@ def record_of_entry(entry: chain.Entry) -> records.Record:
 _ENTRY_FIELDS = chain.STORED_FIELDS
 
 
+# The stored columns, the payload as the canonical JSON text that seal() kept.
+_COPY_ROW = operator.attrgetter(
+    *("payload_json" if name == "payload" else name for name in _ENTRY_FIELDS)
+)
+
+
 def _record_tuple(entry: chain.Entry) -> tuple[Any, ...]:
-    return tuple(
-        (entry.payload_json or json.dumps(entry.payload))
-        if name == "payload"
-        else getattr(entry, name)
-        for name in _ENTRY_FIELDS
-    )
+    if not entry.payload_json:
+        entry = dataclasses.replace(entry, payload_json=json.dumps(entry.payload))
+    return _COPY_ROW(entry)  # type: ignore[no-any-return]
