@@ -8,10 +8,10 @@ import httpx
 import pytest
 
 from services.intake.integrators import signatures
-from tests.support import flow
 from tests.integration.intake import helpers
 from tests.integration.intake.conftest import Stack
 from tests.integration.intake.receiver import Receiver
+from tests.support import flow
 
 
 @pytest.fixture(scope="module")
