@@ -10,8 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.common import database, envelope, kafka, migrations
 from services.common.runtime import Infrastructure
+from services.ledger import indicator_gauges, recording, verification
 from services.ledger import migrations as ledger_migrations
-from services.ledger import recording, verification
 from services.ledger.settings import LedgerSettings
 
 VERSION_TABLE = "alembic_version_ledger"
@@ -66,6 +66,14 @@ async def start(settings: LedgerSettings) -> Ledger:
         infra.run_in_background(
             functools.partial(
                 verification.watch, engine=infra.engine, interval_s=settings.verify_interval_s
+            )
+        )
+        infra.run_in_background(
+            functools.partial(
+                indicator_gauges.watch,
+                engine=infra.engine,
+                settings=settings,
+                interval_s=settings.indicator_gauges_interval_s,
             )
         )
     return Ledger(settings=settings, infra=infra)

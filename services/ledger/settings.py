@@ -19,6 +19,7 @@ class LedgerSettings(BaseSettings):
     run_consumer: bool = True
     batch_size: int = Field(default=500, ge=1, le=10_000)
     verify_interval_s: float = Field(default=3600.0, gt=0)
+    indicator_gauges_interval_s: float = Field(default=300.0, gt=0)
     # Indicators: LEDGER_KPI_WEIGHTS is JSON, e.g. {"response_rate": 0.2, "resolution_rate": 0.8}
     kpi_weights: dict[str, float] = Field(default_factory=lambda: dict(DEFAULT_KPI_WEIGHTS))
     timezone: str = "Asia/Shanghai"

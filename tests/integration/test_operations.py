@@ -67,3 +67,22 @@ async def test_dispatch_refuses_an_illegal_transition_with_409(
             "/v1/cases/00000000-0000-0000-0000-000000000000/accept", headers=me
         )
         assert missing.status_code == 404
+
+
+async def test_the_ledger_publishes_its_chain_status_and_this_months_indicators(
+    services: dict[str, ServiceProcess], intake_key: str
+) -> None:
+    await flow.report_all(
+        services["intake"].url, flow.distinct_households(3, seed=5), api_key=intake_key
+    )
+    async with httpx.AsyncClient(base_url=services["ledger"].url) as ledger:
+
+        async def published() -> bool:
+            text = (await ledger.get("/metrics")).text
+            return (
+                'gridloop_ledger_chain_ok{chain="global"} 1.0' in text
+                and 'gridloop_ledger_chain_ok{chain="incident"} 1.0' in text
+                and 'grid="all",indicator="response_rate"' in text
+            )
+
+        await flow.wait_for(published, within_s=30, what="chain status and indicator gauges")

@@ -72,4 +72,6 @@ def isolated_settings(infra: dict[str, str], *, database_url: str) -> dict[str, 
         "INTAKE_CONSUMER_GROUP": f"test.{run}.intake",
         "INTAKE_REDIS_NAMESPACE": f":{run}",
         "LOG_LEVEL": "INFO",
+        "LEDGER_VERIFY_INTERVAL_S": "2",
+        "LEDGER_INDICATOR_GAUGES_INTERVAL_S": "2",
     }
