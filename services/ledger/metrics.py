@@ -20,7 +20,7 @@ BATCH_SECONDS = Histogram(
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
 )
 
-# ------------------------------------------------------------------- operations (issue #7)
+# ------------------------------------------------------------------- operations
 # Defined here for the dashboards and alert rules; see docs/operations.md for where each is set.
 CHAIN_OK = Gauge(
     "gridloop_ledger_chain_ok",

@@ -1,7 +1,8 @@
 """What routes get from the running ledger: the engine, the settings and the clock.
 
-Role-based access (a later issue) plugs in here: a dependency that turns the caller's
-token into a `CaseFilter` restriction (own cases, own grid) that the routes intersect.
+Role-based access belongs here: a dependency that turns the caller's token into a
+`CaseFilter` restriction (own cases, own grid) that the routes intersect. It is not yet
+enforced on the ledger's read API.
 """
 
 from datetime import UTC, datetime
