@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.common import events
+from services.dispatch import metrics
 from services.dispatch.adapters import roster_repo
 from services.dispatch.adapters.live_state import LiveState
 from services.dispatch.adapters.tables import CaseRow, HouseholdRow, MemberRow
@@ -67,6 +68,28 @@ async def officers_of(
         )
         for person in people
     }
+
+
+async def climb(work: CaseWork, *, reason: str) -> policy.Decision:
+    """Escalate one rung at a time from the case's rung; one `incident.escalated` per rung."""
+    case = work.case
+    situation, team, officers = await situation_of(work)
+    with metrics.DECISION_SECONDS.labels("escalate").time():
+        climbs, decision = policy.escalate(
+            situation, team, officers, current_rung=events.Rung(case.rung), reason=reason
+        )
+    for step in climbs:
+        work.emit(
+            events.IncidentEscalated(
+                incident_id=case.incident_id,
+                occurred_at=work.now,
+                from_assignee_id=case.assignee_id,
+                from_rung=step.from_rung,
+                to_rung=step.to_rung,
+                reason=step.reason,
+            )
+        )
+    return decision
 
 
 async def hand_over(

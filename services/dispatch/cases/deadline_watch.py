@@ -7,11 +7,10 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from services.common import events, observability
-from services.dispatch import metrics
 from services.dispatch.adapters import case_repo, timer_store
-from services.dispatch.cases.assignment import hand_over, situation_of
+from services.dispatch.cases.assignment import climb, hand_over, situation_of
 from services.dispatch.cases.work import CaseNotFound, CaseWork, Dependencies, existing_case
-from services.dispatch.domain import lifecycle, policy
+from services.dispatch.domain import lifecycle
 from services.dispatch.domain.deadlines import ACKNOWLEDGE_KINDS, TimerKind
 
 logger = logging.getLogger(__name__)
@@ -82,26 +81,7 @@ async def _escalate(work: CaseWork, *, due: datetime) -> None:
     )
     if missed:
         case.missed_by = sorted({*case.missed_by, missed})
-    situation, team, officers = await situation_of(work)
-    with metrics.DECISION_SECONDS.labels("escalate").time():
-        climbs, decision = policy.escalate(
-            situation,
-            team,
-            officers,
-            current_rung=events.Rung(case.rung),
-            reason=f"acknowledgement deadline missed by {missed or 'nobody'}",
-        )
-    for climb in climbs:
-        work.emit(
-            events.IncidentEscalated(
-                incident_id=case.incident_id,
-                occurred_at=work.now,
-                from_assignee_id=missed,
-                from_rung=climb.from_rung,
-                to_rung=climb.to_rung,
-                reason=climb.reason,
-            )
-        )
+    decision = await climb(work, reason=f"acknowledgement deadline missed by {missed or 'nobody'}")
     await hand_over(work, decision)
 
 

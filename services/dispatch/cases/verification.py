@@ -1,8 +1,7 @@
 """Closing the loop: a resolved case is checked, then closed or reopened."""
 
 from services.common import events
-from services.dispatch import metrics
-from services.dispatch.cases.assignment import hand_over, situation_of
+from services.dispatch.cases.assignment import climb, hand_over
 from services.dispatch.cases.work import CaseWork
 from services.dispatch.domain import deadlines, policy
 
@@ -54,24 +53,5 @@ async def conclude(
             case.assignee_id, events.Rung(case.rung), f"reopened: back to the handler ({reason})"
         )
     else:
-        situation, team, officers = await situation_of(work)
-        with metrics.DECISION_SECONDS.labels("escalate").time():
-            climbs, decision = policy.escalate(
-                situation,
-                team,
-                officers,
-                current_rung=events.Rung(case.rung),
-                reason=f"reopened {case.rework_count} times",
-            )
-        for climb in climbs:
-            work.emit(
-                events.IncidentEscalated(
-                    incident_id=case.incident_id,
-                    occurred_at=now,
-                    from_assignee_id=case.assignee_id,
-                    from_rung=climb.from_rung,
-                    to_rung=climb.to_rung,
-                    reason=climb.reason,
-                )
-            )
+        decision = await climb(work, reason=f"reopened {case.rework_count} times")
     await hand_over(work, decision, restart_resolution=True)
