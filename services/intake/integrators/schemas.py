@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from services.common.events import Channel
 from services.intake.integrators.keys import Operation
@@ -20,7 +20,8 @@ class KeyCreate(BaseModel):
     label: str | None = Field(default=None, max_length=200, pattern=PRINTABLE)
     rate_limit_per_minute: int | None = Field(default=None, ge=1, le=1_000_000)
     require_signature: bool = False
-    expires_at: datetime | None = None
+    # With its offset: a bare local time is ambiguous, and extreme offsets overflow storage.
+    expires_at: AwareDatetime | None = None
 
 
 class KeyRotate(BaseModel):
