@@ -15,6 +15,15 @@ from services.common.settings import InfraSettings
 logger = logging.getLogger(__name__)
 
 
+async def pause(stop: asyncio.Event, seconds: float) -> bool:
+    """Wait `seconds`, or less if `stop` is set meanwhile; True when it was set."""
+    try:
+        await asyncio.wait_for(stop.wait(), seconds)
+    except TimeoutError:
+        return False
+    return True
+
+
 @dataclass
 class Infrastructure:
     settings: InfraSettings

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from services.common import runtime
 from services.ledger import kpis, metrics
 from services.ledger.domain.cohort import Scope
 from services.ledger.settings import LedgerSettings
@@ -41,7 +42,4 @@ async def watch(
             await refresh(engine=engine, settings=settings, now=datetime.now(UTC))
         except Exception:
             logger.exception("refreshing the indicator gauges failed; retrying later")
-        try:
-            await asyncio.wait_for(stop.wait(), interval_s)
-        except TimeoutError:
-            pass
+        await runtime.pause(stop, interval_s)

@@ -7,6 +7,7 @@ from collections import Counter
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from services.common import runtime
 from services.ledger import metrics
 from services.ledger.adapters import entries
 from services.ledger.domain import chain, verifier
@@ -40,11 +41,8 @@ async def watch(stop: asyncio.Event, *, engine: AsyncEngine, interval_s: float) 
     """Verify both chains now and then, so a broken chain shows on the dashboards and alerts."""
     delay = min(interval_s, 10.0)
     while not stop.is_set():
-        try:
-            await asyncio.wait_for(stop.wait(), delay)
+        if await runtime.pause(stop, delay):
             return
-        except TimeoutError:
-            pass
         try:
             result = await verify(engine=engine)
             if not result.ok:

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.common import envelope
+from services.common import envelope, runtime
 from services.common.kafka import Publisher
 from services.dispatch.adapters.tables import OutboxRow
 
@@ -102,7 +102,4 @@ async def relay(
                 await send(stale, publisher=publisher, sessions=sessions)
         except Exception:
             logger.exception("outbox relay failed; retrying")
-        try:
-            await asyncio.wait_for(stop.wait(), interval_s)
-        except TimeoutError:
-            pass
+        await runtime.pause(stop, interval_s)

@@ -13,7 +13,6 @@ from services.dispatch.adapters.live_state import LiveState
 from services.dispatch.adapters.tables import CaseRow, HouseholdRow, MemberRow
 from services.dispatch.cases.work import CaseWork
 from services.dispatch.domain import deadlines, policy
-from services.dispatch.domain.deadlines import TimerKind
 from services.dispatch.roster import queries as roster_queries
 from services.dispatch.roster.locate import Point as locate_point
 
@@ -120,32 +119,11 @@ async def hand_over(
     if decision.assignee_id is None:
         await _leave_community(work, decision)
         return
-    rules, calendar = work.rules, work.deps.catalogue.calendar
-    case.acknowledge_due_at = deadlines.acknowledge_due(rules, calendar, assigned_at=now)
-    work.schedule(
-        deadlines.timers(
-            rules,
-            calendar,
-            start=now,
-            due=case.acknowledge_due_at,
-            warn=TimerKind.ACKNOWLEDGE_WARN,
-            expire=TimerKind.ACKNOWLEDGE_DUE,
-        ),
-        attempt=case.attempt,
-    )
+    work.start_acknowledge_clock()
     if case.resolve_due_at is None or restart_resolution:
         await work.cancel_timers(deadlines.RESOLVE_KINDS)
-        case.resolve_due_at = deadlines.resolve_due(rules, calendar, start=now)
-        work.schedule(
-            deadlines.timers(
-                rules,
-                calendar,
-                start=now,
-                due=case.resolve_due_at,
-                warn=TimerKind.RESOLVE_WARN,
-                expire=TimerKind.RESOLVE_DUE,
-            ),
-            attempt=case.attempt,
+        work.start_resolve_clock(
+            deadlines.resolve_due(work.rules, work.deps.catalogue.calendar, start=now)
         )
     work.emit(_assigned(case, assigned_by=assigned_by, now=now))
 

@@ -7,7 +7,6 @@ from services.common import events
 from services.dispatch.adapters.tables import CaseRow
 from services.dispatch.cases.work import CaseWork, Dependencies, existing_case
 from services.dispatch.domain import deadlines
-from services.dispatch.domain.deadlines import TimerKind
 from services.dispatch.domain.lifecycle import Action, Actor
 
 
@@ -103,20 +102,8 @@ async def unpark(
         if not case.extension_pending:
             await _resume_resolution(work, extra=timedelta(0))
         if case.status == "assigned" and case.assignee_id:
-            rules, calendar = work.rules, deps.catalogue.calendar
             case.attempt += 1
-            case.acknowledge_due_at = deadlines.acknowledge_due(rules, calendar, assigned_at=now)
-            work.schedule(
-                deadlines.timers(
-                    rules,
-                    calendar,
-                    start=now,
-                    due=case.acknowledge_due_at,
-                    warn=TimerKind.ACKNOWLEDGE_WARN,
-                    expire=TimerKind.ACKNOWLEDGE_DUE,
-                ),
-                attempt=case.attempt,
-            )
+            work.start_acknowledge_clock()
         work.emit(
             events.IncidentUnparked(
                 incident_id=incident_id, occurred_at=now, member_id=actor.member_id
@@ -140,19 +127,8 @@ async def _resume_resolution(work: CaseWork, *, extra: timedelta) -> datetime | 
     if case.paused_left_seconds is None:
         return case.resolve_due_at
     left = timedelta(seconds=case.paused_left_seconds) + extra
-    rules, calendar = work.rules, work.deps.catalogue.calendar
-    case.resolve_due_at = deadlines.resumed_due(rules, calendar, now=work.now, left=left)
+    due = deadlines.resumed_due(work.rules, work.deps.catalogue.calendar, now=work.now, left=left)
     case.paused_left_seconds = None
     case.attempt += 1
-    work.schedule(
-        deadlines.timers(
-            rules,
-            calendar,
-            start=work.now,
-            due=case.resolve_due_at,
-            warn=TimerKind.RESOLVE_WARN,
-            expire=TimerKind.RESOLVE_DUE,
-        ),
-        attempt=case.attempt,
-    )
+    work.start_resolve_clock(due)
     return case.resolve_due_at

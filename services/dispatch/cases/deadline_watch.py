@@ -6,9 +6,10 @@ import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
-from services.common import events, observability
+from services.common import events, observability, runtime
 from services.dispatch.adapters import case_repo, timer_store
-from services.dispatch.cases.assignment import climb, hand_over, situation_of
+from services.dispatch.adapters.tables import GridRow
+from services.dispatch.cases.assignment import climb, hand_over
 from services.dispatch.cases.work import CaseNotFound, CaseWork, Dependencies, existing_case
 from services.dispatch.domain import lifecycle
 from services.dispatch.domain.deadlines import ACKNOWLEDGE_KINDS, TimerKind
@@ -86,8 +87,10 @@ async def _escalate(work: CaseWork, *, due: datetime) -> None:
 
 
 async def _grid_leader(work: CaseWork) -> str | None:
-    _, team, _ = await situation_of(work)
-    return team.leader_id if team else None
+    if work.case.grid_id is None:
+        return None
+    grid = await work.session.get(GridRow, work.case.grid_id)
+    return grid.leader_id if grid else None
 
 
 async def watch(
@@ -111,7 +114,7 @@ async def watch(
                         logger.exception("timer %s failed; it will be retried", timer_id)
         except Exception:
             logger.exception("claiming due timers failed")
-        await _pause(stop, poll_s)
+        await runtime.pause(stop, poll_s)
 
 
 async def reconcile(
@@ -140,7 +143,7 @@ async def reconcile(
                 suspected = drift or None
         except Exception:
             logger.exception("reconciling timers and loads failed")
-        await _pause(stop, interval_s)
+        await runtime.pause(stop, interval_s)
 
 
 def _drift(truth: dict[str, int], live: dict[str, int]) -> dict[str, int]:
@@ -148,10 +151,3 @@ def _drift(truth: dict[str, int], live: dict[str, int]) -> dict[str, int]:
     return {
         m: live.get(m, 0) - truth.get(m, 0) for m in members if live.get(m, 0) != truth.get(m, 0)
     }
-
-
-async def _pause(stop: asyncio.Event, seconds: float) -> None:
-    try:
-        await asyncio.wait_for(stop.wait(), seconds)
-    except TimeoutError:
-        pass

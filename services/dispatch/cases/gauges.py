@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 
 from prometheus_client import Gauge
 
+from services.common import runtime
 from services.dispatch import metrics
 from services.dispatch.adapters import case_repo, case_stats
 from services.dispatch.cases.work import Dependencies
@@ -65,10 +66,7 @@ async def keep_fresh(
             await refresh(deps=deps, now=clock())
         except Exception:
             logger.exception("refreshing the case gauges failed; trying again")
-        try:
-            await asyncio.wait_for(stop.wait(), interval_s)
-        except TimeoutError:
-            pass
+        await runtime.pause(stop, interval_s)
 
 
 def _by_grid_label(counts: Mapping[tuple[str | None, str], int]) -> dict[tuple[str, str], int]:

@@ -24,7 +24,7 @@ from services.dispatch import metrics
 from services.dispatch.adapters import case_repo, outbox, timer_store
 from services.dispatch.adapters.live_state import LiveState
 from services.dispatch.adapters.tables import CaseRow, OutboxRow, TimerRow
-from services.dispatch.domain import lifecycle
+from services.dispatch.domain import deadlines, lifecycle
 from services.dispatch.domain.catalogue import Catalogue, HandlingRules
 from services.dispatch.domain.deadlines import Timer, TimerKind
 
@@ -90,6 +90,29 @@ class CaseWork:
     def schedule(self, timers: Sequence[Timer], *, attempt: int) -> None:
         """Add timers for this case."""
         self.new_timers.extend(timer_store.new_rows(self.case.incident_id, attempt, timers))
+
+    def start_acknowledge_clock(self) -> None:
+        """The assignee's acknowledgement deadline from now, with its warning and due timers."""
+        rules, calendar = self.rules, self.deps.catalogue.calendar
+        due = deadlines.acknowledge_due(rules, calendar, assigned_at=self.now)
+        self.case.acknowledge_due_at = due
+        self._schedule_pair(due, TimerKind.ACKNOWLEDGE_WARN, TimerKind.ACKNOWLEDGE_DUE)
+
+    def start_resolve_clock(self, due: datetime) -> None:
+        """Resolution due at `due`, counted from now, with its warning and due timers."""
+        self.case.resolve_due_at = due
+        self._schedule_pair(due, TimerKind.RESOLVE_WARN, TimerKind.RESOLVE_DUE)
+
+    def _schedule_pair(self, due: datetime, warn: TimerKind, expire: TimerKind) -> None:
+        timers = deadlines.timers(
+            self.rules,
+            self.deps.catalogue.calendar,
+            start=self.now,
+            due=due,
+            warn=warn,
+            expire=expire,
+        )
+        self.schedule(timers, attempt=self.case.attempt)
 
     async def cancel_timers(self, kinds: Iterable[TimerKind]) -> None:
         """Stop pending timers of these kinds."""

@@ -15,6 +15,7 @@ import httpx
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from services.common import runtime
 from services.intake import metrics
 from services.intake.adapters.tables import CallbackAttemptRow, CallbackDeliveryRow
 from services.intake.callbacks import domain, repository
@@ -60,7 +61,7 @@ class CallbackWorker:
                 self._in_flight.add(task)
                 task.add_done_callback(self._in_flight.discard)
             if len(claimed) < free or free <= 0:
-                await _wait(stop, self._settings.poll_interval_s)
+                await runtime.pause(stop, self._settings.poll_interval_s)
         if self._in_flight:
             await asyncio.wait(self._in_flight, timeout=self._settings.timeout_s)
 
@@ -152,10 +153,3 @@ class CallbackWorker:
             status_code if error is None else error,
             extra={"incident_id": delivery.incident_id},
         )
-
-
-async def _wait(stop: asyncio.Event, seconds: float) -> None:
-    try:
-        await asyncio.wait_for(stop.wait(), seconds)
-    except TimeoutError:
-        pass
