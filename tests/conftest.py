@@ -37,9 +37,13 @@ def services(run_env: dict[str, str], log_dir: Path) -> Iterator[dict[str, Servi
     """Intake, dispatch (with the demo community) and ledger running as real processes."""
     loader = ServiceProcess("dispatch", run_env, log_dir, command="load-demo")
     loader.run_to_completion()
+    dispatch = ServiceProcess("dispatch", run_env, log_dir).start()
+    ledger = ServiceProcess("ledger", run_env, log_dir).start()
+    env = stack.intake_env(run_env, dispatch_url=dispatch.url, ledger_url=ledger.url)
     running = {
-        name: ServiceProcess(name, run_env, log_dir).start()
-        for name in ("dispatch", "ledger", "intake")
+        "dispatch": dispatch,
+        "ledger": ledger,
+        "intake": ServiceProcess("intake", env, log_dir).start(),
     }
     yield running
     for process in running.values():

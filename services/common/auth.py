@@ -30,6 +30,7 @@ class Role(StrEnum):
     COMMITTEE = "committee"
     OPERATOR = "operator"
     VIEWER = "viewer"
+    SERVICE = "service"  # another gridloop service (intake reading the ledger), never a person
 
 
 class InvalidToken(Exception):
@@ -73,6 +74,15 @@ class KeySet:
         }
         self._loaded_at = stamp
         logger.info("loaded %d public keys", len(self._keys))
+
+
+def key_set(jwks_file: Path | None) -> KeySet:
+    """The public keys every service verifies tokens with; AUTH_JWKS_FILE must be set."""
+    if jwks_file is None:
+        raise RuntimeError(
+            "set AUTH_JWKS_FILE (create it with: python -m services.common.keys new --dir DIR)"
+        )
+    return KeySet(jwks_file)
 
 
 def verify(token: str, *, keys: KeySet, now: datetime | None = None) -> Principal:

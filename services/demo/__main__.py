@@ -30,7 +30,8 @@ Sign in as an officer (party member P002) or as the grid leader of grid G01 (P00
   curl -s -d username=P002 -d password=demo-P002 127.0.0.1:8002/v1/auth/token
   curl -s -d username=P001 -d password=demo-P001 127.0.0.1:8002/v1/auth/token
 then call e.g.  curl -H "Authorization: Bearer <access_token>" 127.0.0.1:8002/v1/me/tasks
-(demo accounts only: every member, plus `operator` and `viewer`, password demo-<username>)
+(demo accounts only: every member, plus `operator` and `viewer`, password demo-<username>;
+ intake reads the ledger as the service account `intake`, grant_type=client_credentials)
 """
 
 
@@ -63,6 +64,8 @@ def main() -> None:
         # demo accounts are hashed at a light argon2id cost so that loading stays quick
         "DISPATCH_PASSWORD_TIME_COST": "1",
         "DISPATCH_PASSWORD_MEMORY_KIB": "8192",
+        # intake reads the ledger as the demo's service account `intake`
+        "INTAKE_CLIENT_SECRET": "demo-intake",
         **_signing_keys(log_dir),
         **os.environ,
     }

@@ -36,7 +36,7 @@ class ServiceProcess:
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         prefix = name.upper()
-        self._env = {
+        self.env = {
             **os.environ,
             **env,
             f"{prefix}_HOST": "127.0.0.1",
@@ -54,7 +54,7 @@ class ServiceProcess:
         self._process = subprocess.Popen(
             [sys.executable, "-m", f"services.{self.name}", self._command],
             cwd=ROOT,
-            env=self._env,
+            env=self.env,
             stdout=log,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
@@ -105,7 +105,7 @@ class ServiceProcess:
             result = subprocess.run(
                 [sys.executable, "-m", f"services.{self.name}", self._command],
                 cwd=ROOT,
-                env=self._env,
+                env=self.env,
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,

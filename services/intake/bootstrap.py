@@ -12,13 +12,14 @@ import httpx
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from services.common import database, kafka
+from services.common import auth, database, kafka
 from services.common.runtime import Infrastructure
 from services.intake import lifecycle
 from services.intake.adapters import tables
 from services.intake.adapters.geo_index import GeoIndex, IndexedCase
 from services.intake.adapters.group_commit import GroupCommit
 from services.intake.adapters.ledger_client import LedgerClient
+from services.intake.adapters.service_token import ClientCredentials
 from services.intake.callbacks import handlers as callbacks
 from services.intake.callbacks.worker import CallbackWorker, WorkerSettings
 from services.intake.integrators import handlers as integrators
@@ -42,6 +43,7 @@ class Intake:
     callbacks: callbacks.Dependencies
     open311: open311.Dependencies
     http_clients: list[httpx.AsyncClient]
+    keys: auth.KeySet
     batchers: list[GroupCommit[Any, Any]]
 
     async def close(self) -> None:
@@ -55,13 +57,22 @@ class Intake:
 
 async def start(settings: IntakeSettings) -> Intake:
     """Connect, create tables, rebuild the geo index, start the consumer and callback worker."""
+    keys = auth.key_set(settings.infra.auth_jwks_file)
     infra = await Infrastructure.start(settings.infra, client_id="gridloop-intake")
     await database.create_tables(infra.engine, tables.ALL_TABLES)
     sessions = database.session_maker(infra.engine)
     geo = GeoIndex(
         infra.redis, namespace=settings.redis_namespace, window_s=settings.duplicate_window_s
     )
-    ledger_http = httpx.AsyncClient(base_url=settings.ledger_url, timeout=settings.ledger_timeout_s)
+    ledger_http = httpx.AsyncClient(
+        base_url=settings.ledger_url,
+        timeout=settings.ledger_timeout_s,
+        auth=ClientCredentials(
+            token_url=settings.token_url,
+            client_id=settings.client_id,
+            client_secret=settings.client_secret.get_secret_value(),
+        ),
+    )
     callback_http = httpx.AsyncClient(follow_redirects=False)
     ledger = LedgerClient(ledger_http)
     claims: GroupCommit[Claim, bool] = GroupCommit(
@@ -102,6 +113,7 @@ async def start(settings: IntakeSettings) -> Intake:
         ),
         open311=open311.Dependencies(sessions=sessions, ledger=ledger, reports=report_deps),
         http_clients=[ledger_http, callback_http],
+        keys=keys,
         batchers=[claims, acceptances],
     )
     await rebuild_geo_index(intake)

@@ -1,6 +1,6 @@
 """Intake settings, from INTAKE_* environment variables plus the shared infrastructure ones."""
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from services.common.settings import InfraSettings
@@ -19,9 +19,8 @@ class IntakeSettings(BaseSettings):
     run_consumer: bool = True
     run_callback_worker: bool = True
     redis_namespace: str = ""
-    # Integrators: keys, signatures, rate limits; the admin API is guarded by a bootstrap token.
+    # Integrators: keys, signatures, rate limits; operators (people's tokens) manage the keys.
     require_api_key: bool = True
-    admin_token: str = ""
     signing_key: str = "gridloop-local-signing-key"
     signature_window_s: int = 300
     key_cache_s: float = 5.0
@@ -29,9 +28,13 @@ class IntakeSettings(BaseSettings):
     # Cross-channel duplicates: an open case of the same category this near and this recent.
     duplicate_radius_m: float = 50.0
     duplicate_window_s: int = 86_400
-    # Status look-ups are answered from the ledger's read API.
+    # Status look-ups are answered from the ledger's read API, as the service account `intake`
+    # (OAuth2 client credentials at dispatch's token endpoint).
     ledger_url: str = "http://127.0.0.1:8003"
     ledger_timeout_s: float = 5.0
+    token_url: str = "http://127.0.0.1:8002/v1/auth/token"
+    client_id: str = "intake"
+    client_secret: SecretStr = SecretStr("")
     # Status callbacks to integrators, delivered from an outbox with retries.
     callback_timeout_s: float = 5.0
     callback_max_attempts: int = 8

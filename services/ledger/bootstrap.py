@@ -8,7 +8,7 @@ from pathlib import Path
 from alembic.config import Config
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from services.common import database, envelope, kafka, migrations
+from services.common import auth, database, envelope, kafka, migrations
 from services.common.runtime import Infrastructure
 from services.ledger import indicator_gauges, recording, verification
 from services.ledger import migrations as ledger_migrations
@@ -21,6 +21,7 @@ VERSION_TABLE = "alembic_version_ledger"
 class Ledger:
     settings: LedgerSettings
     infra: Infrastructure
+    keys: auth.KeySet
 
     @property
     def engine(self) -> AsyncEngine:
@@ -48,6 +49,7 @@ def database_engine(settings: LedgerSettings) -> AsyncEngine:
 
 async def start(settings: LedgerSettings) -> Ledger:
     """Connect, migrate and (if configured) start consuming reports and lifecycle events."""
+    keys = auth.key_set(settings.infra.auth_jwks_file)
     infra = await Infrastructure.start(settings.infra, client_id="gridloop-ledger")
     await migrate(infra.engine)
     if settings.run_consumer:
@@ -76,7 +78,7 @@ async def start(settings: LedgerSettings) -> Ledger:
                 interval_s=settings.indicator_gauges_interval_s,
             )
         )
-    return Ledger(settings=settings, infra=infra)
+    return Ledger(settings=settings, infra=infra, keys=keys)
 
 
 async def _record(batch: Sequence[envelope.CloudEvent], *, engine: AsyncEngine) -> None:

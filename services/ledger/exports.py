@@ -50,14 +50,19 @@ async def cases_csv(
     engine: AsyncEngine,
     reported_from: datetime | None,
     reported_to: datetime | None,
+    grid: str | None = None,
     now: datetime,
 ) -> AsyncIterator[str]:
-    """Cases reported in the range (no description, address or phone), as CSV chunks."""
+    """Cases reported in the range (one grid's when given; no description, address or phone),
+    as CSV chunks."""
     async with engine.connect() as connection:
         rows = (
             _case_row(state, now)
             async for state in case_queries.stream(
-                connection=connection, reported_from=reported_from, reported_to=reported_to
+                connection=connection,
+                reported_from=reported_from,
+                reported_to=reported_to,
+                grid=grid,
             )
         )
         async for chunk in _chunks(CASE_COLUMNS, rows):

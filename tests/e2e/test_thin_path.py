@@ -6,7 +6,7 @@ import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.demo.processes import ServiceProcess
-from tests.support import flow
+from tests.support import flow, tokens
 
 INCIDENTS = 200
 
@@ -35,7 +35,9 @@ async def test_every_incident_reaches_its_linked_member_and_is_recorded_once(
     assert {incident: per_incident[incident] for incident in reported} == dict.fromkeys(reported, 2)
     assert all(count == 1 for incident, _, count in rows if incident in reported)
 
-    async with httpx.AsyncClient(base_url=services["ledger"].url) as client:
+    async with httpx.AsyncClient(
+        base_url=services["ledger"].url, headers=tokens.committee(services["ledger"].env)
+    ) as client:
         stats = (await client.get("/v1/stats")).json()
         assert stats["total"] == INCIDENTS
         assert stats["by_status"]["assigned"] == INCIDENTS

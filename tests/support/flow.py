@@ -10,7 +10,9 @@ import httpx
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from services.demo.processes import ServiceProcess
 from services.dispatch import demo_community
+from tests.support import tokens
 
 COMMUNITY = demo_community.generate()
 LINKED_MEMBER = {h.id: h.linked_member_id for h in COMMUNITY.households}
@@ -94,10 +96,12 @@ async def assigned_states(engine: AsyncEngine) -> dict[uuid.UUID, str | None]:
         return dict((await connection.execute(query)).all())  # type: ignore[arg-type]
 
 
-async def timeline(ledger_url: str, incident_id: uuid.UUID) -> list[dict[str, object]]:
-    """The ledger's entries for one incident (empty while it has none)."""
-    async with httpx.AsyncClient(base_url=ledger_url, timeout=10) as client:
+async def timeline(ledger: ServiceProcess, incident_id: uuid.UUID) -> list[dict[str, object]]:
+    """The ledger's entries for one incident, read as the committee (empty while it has none)."""
+    headers = tokens.committee(ledger.env)
+    async with httpx.AsyncClient(base_url=ledger.url, timeout=10, headers=headers) as client:
         response = await client.get(f"/v1/incidents/{incident_id}")
+    assert response.status_code in (200, 404), response.text
     return response.json()["timeline"] if response.status_code == 200 else []
 
 

@@ -61,6 +61,7 @@ def isolated_settings(infra: dict[str, str], *, database_url: str) -> dict[str, 
         # argon2id at a light cost: the demo accounts are hashed once per test module
         "DISPATCH_PASSWORD_TIME_COST": "1",
         "DISPATCH_PASSWORD_MEMORY_KIB": "8192",
+        "INTAKE_CLIENT_SECRET": "demo-intake",  # the demo community's service account
         "DATABASE_URL": database_url,
         "TOPIC_REPORTS": f"test.{run}.reported",
         "TOPIC_LIFECYCLE": f"test.{run}.lifecycle",
@@ -74,4 +75,13 @@ def isolated_settings(infra: dict[str, str], *, database_url: str) -> dict[str, 
         "LOG_LEVEL": "INFO",
         "LEDGER_VERIFY_INTERVAL_S": "2",
         "LEDGER_INDICATOR_GAUGES_INTERVAL_S": "2",
+    }
+
+
+def intake_env(env: dict[str, str], *, dispatch_url: str, ledger_url: str) -> dict[str, str]:
+    """Intake's settings pointing at this run's dispatch (its token endpoint) and ledger."""
+    return {
+        **env,
+        "INTAKE_LEDGER_URL": ledger_url,
+        "INTAKE_TOKEN_URL": f"{dispatch_url}/v1/auth/token",
     }

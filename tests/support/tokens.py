@@ -26,3 +26,8 @@ def headers_for(
         ttl=ttl,
     )
     return {"Authorization": f"Bearer {token}"}
+
+
+def committee(env: dict[str, str]) -> dict[str, str]:
+    """Headers of the community committee, who may read every case (an hour's token)."""
+    return headers_for(env, "committee", auth.Role.COMMITTEE, ttl=timedelta(hours=1))

@@ -47,7 +47,7 @@ class Signer:
 @dataclass(frozen=True)
 class Tokens:
     access_token: str
-    refresh_token: str
+    refresh_token: str | None
     expires_in: int
 
 
@@ -84,7 +84,42 @@ async def sign_in(
     now: datetime,
     hasher: PasswordHasher,
 ) -> Tokens:
-    """Check the password and issue tokens."""
+    """A person signs in with a password: an access token and a refresh token."""
+    account = await _checked(session=session, username=username, password=password, hasher=hasher)
+    if account.role == auth.Role.SERVICE:
+        raise SignInRefused("service accounts use the client_credentials grant")
+    return await _issue(session=session, account=account, signer=signer, now=now)
+
+
+async def sign_in_service(
+    *,
+    session: AsyncSession,
+    client_id: str,
+    client_secret: str,
+    signer: Signer,
+    now: datetime,
+    hasher: PasswordHasher,
+) -> Tokens:
+    """A service signs in with its client credentials: an access token only, no refresh."""
+    account = await _checked(
+        session=session, username=client_id, password=client_secret, hasher=hasher
+    )
+    if account.role != auth.Role.SERVICE:
+        raise SignInRefused("wrong client id or secret")
+    access = auth.issue(
+        auth.Principal(username=account.username, role=auth.Role.SERVICE),
+        signing_key=signer.key,
+        kid=signer.kid,
+        now=now,
+        ttl=signer.access_ttl,
+    )
+    return Tokens(access, None, int(signer.access_ttl.total_seconds()))
+
+
+async def _checked(
+    *, session: AsyncSession, username: str, password: str, hasher: PasswordHasher
+) -> AccountRow:
+    """The enabled account whose password this is; SignInRefused otherwise."""
     account = await session.get(AccountRow, username)
     if account is None or account.disabled:
         hasher.hash(password)  # the same work either way, so timing does not reveal accounts
@@ -93,7 +128,7 @@ async def sign_in(
         hasher.verify(account.password_hash, password)
     except (VerifyMismatchError, InvalidHashError) as mismatch:
         raise SignInRefused("wrong username or password") from mismatch
-    return await _issue(session=session, account=account, signer=signer, now=now)
+    return account
 
 
 async def refresh(
@@ -168,13 +203,15 @@ def _digest(token: str) -> str:
 async def demo_accounts(
     *, session: AsyncSession, now: datetime, hasher: PasswordHasher
 ) -> list[AccountRow]:
-    """Accounts for the demo community: every member, plus an operator and a viewer.
+    """Accounts for the demo community: every member, an operator, a viewer, and intake's
+    service account (client id `intake`), with which intake reads the ledger.
 
     Passwords are `demo-<username>`: for demonstrations only, never for a real community.
     """
     members = (await session.execute(select(MemberRow))).scalars().all()
     people = [(m.id, role_for_member(m), m.id) for m in members]
     people += [("operator", auth.Role.OPERATOR, None), ("viewer", auth.Role.VIEWER, None)]
+    people += [("intake", auth.Role.SERVICE, None)]
     return [
         new_account(
             username=username,

@@ -18,7 +18,7 @@ class TokenAnswer(BaseModel):
     access_token: str
     token_type: str = "bearer"
     expires_in: int
-    refresh_token: str
+    refresh_token: str | None = None
 
 
 class AccountCreate(BaseModel):
@@ -47,8 +47,11 @@ async def token(
     username: Annotated[str | None, Form()] = None,
     password: Annotated[str | None, Form()] = None,
     refresh_token: Annotated[str | None, Form()] = None,
+    client_id: Annotated[str | None, Form()] = None,
+    client_secret: Annotated[str | None, Form()] = None,
 ) -> TokenAnswer:
-    """OAuth2 token endpoint: `password` grant to sign in, `refresh_token` grant to stay in."""
+    """OAuth2 token endpoint: `password` grant to sign in, `refresh_token` grant to stay in,
+    `client_credentials` for a gridloop service (an access token only)."""
     dispatch = request.app.state.dispatch
     now = datetime.now(UTC)
     try:
@@ -66,11 +69,21 @@ async def token(
                 tokens = await service.refresh(
                     session=session, refresh_token=refresh_token, signer=dispatch.signer, now=now
                 )
+            elif grant_type == "client_credentials" and client_id and client_secret:
+                tokens = await service.sign_in_service(
+                    session=session,
+                    client_id=client_id,
+                    client_secret=client_secret,
+                    signer=dispatch.signer,
+                    now=now,
+                    hasher=dispatch.hasher,
+                )
             else:
                 raise HTTPException(
                     400,
-                    "use grant_type password (with username and password) "
-                    "or refresh_token (with refresh_token)",
+                    "use grant_type password (with username and password), "
+                    "refresh_token (with refresh_token) "
+                    "or client_credentials (with client_id and client_secret)",
                 )
     except service.SignInRefused as refusal:
         if isinstance(refusal, service.RefreshTokenReused):

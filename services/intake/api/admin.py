@@ -18,8 +18,8 @@ from services.intake.integrators.schemas import (
 
 router = APIRouter(prefix="/admin/v1/keys", tags=["admin"])
 GUARDED: errors.Responses = {
-    401: {"description": "missing or wrong operator token"},
-    403: {"description": "the admin API is disabled (no INTAKE_ADMIN_TOKEN)"},
+    401: {"description": "no valid token (sign in at dispatch)"},
+    403: {"description": "only operators manage integrator keys"},
 }
 UNKNOWN: errors.Responses = {404: {"description": "no such key"}}
 KeyId = Annotated[str, Path(pattern=r"^[0-9a-f]{16}$")]

@@ -1,22 +1,21 @@
 """FastAPI dependencies: the running intake, and who is calling with which rights."""
 
-import hmac
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Annotated
 from urllib.parse import parse_qs
 
 from fastapi import Depends, Request, Security
-from fastapi.security import APIKeyHeader, APIKeyQuery, HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.security import APIKeyHeader, APIKeyQuery
 
+from services.common import auth
 from services.intake.bootstrap import Intake
 from services.intake.integrators import handlers as integrators
 from services.intake.integrators import signatures
-from services.intake.integrators.keys import ANONYMOUS, KeyRefused, Operation, OutOfScope, Principal
+from services.intake.integrators.keys import ANONYMOUS, KeyRefused, Operation, Principal
 
 API_KEY_HEADER = APIKeyHeader(name="X-API-Key", auto_error=False)
 API_KEY_QUERY = APIKeyQuery(name="api_key", auto_error=False)  # GeoReport clients send it so
-ADMIN_BEARER = HTTPBearer(auto_error=False)
 
 
 async def _intake(request: Request) -> Intake:
@@ -80,16 +79,13 @@ async def open311_caller(
     return await _principal(request, api_key, operation=Operation.OPEN311, intake=intake)
 
 
-async def operator(
-    intake: IntakeDep,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Security(ADMIN_BEARER)] = None,
-) -> None:
-    """The admin API: a bootstrap token from settings until operator accounts arrive."""
-    expected = intake.settings.admin_token
-    if not expected:
-        raise OutOfScope("the admin API is disabled: INTAKE_ADMIN_TOKEN is not set")
-    if credentials is None or not hmac.compare_digest(credentials.credentials, expected):
-        raise KeyRefused("the admin API needs the operator's bearer token")
+def operator(
+    principal: Annotated[
+        auth.Principal, Depends(auth.bearer(lambda request: request.app.state.intake.keys))
+    ],
+) -> auth.Principal:
+    """The admin API: an operator signed in at dispatch (a person's token, never an API key)."""
+    return auth.require(auth.Role.OPERATOR)(principal)
 
 
 Reporter = Annotated[Principal, Depends(caller(Operation.REPORT))]
@@ -97,4 +93,4 @@ FeedbackGiver = Annotated[Principal, Depends(caller(Operation.FEEDBACK))]
 StatusReader = Annotated[Principal, Depends(caller(Operation.STATUS))]
 CallbackOwner = Annotated[Principal, Depends(caller(Operation.CALLBACKS))]
 Open311Caller = Annotated[Principal, Depends(open311_caller)]
-Operator = Annotated[None, Depends(operator)]
+Operator = Annotated[auth.Principal, Depends(operator)]

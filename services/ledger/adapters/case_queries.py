@@ -109,10 +109,16 @@ async def one(*, connection: AsyncConnection, incident_id: uuid.UUID) -> CaseSta
 
 
 async def stream(
-    *, connection: AsyncConnection, reported_from: datetime | None, reported_to: datetime | None
+    *,
+    connection: AsyncConnection,
+    reported_from: datetime | None,
+    reported_to: datetime | None,
+    grid: str | None = None,
 ) -> AsyncIterator[CaseState]:
-    """Cases by time of report, read through a server-side cursor (for exports)."""
+    """Cases by time of report (of one grid when given), through a server-side cursor."""
     query = select(STATE)
+    if grid is not None:
+        query = query.where(STATE.c.grid_id == grid)
     if reported_from is not None:
         query = query.where(STATE.c.sort_at >= reported_from)
     if reported_to is not None:

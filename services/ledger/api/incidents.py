@@ -9,6 +9,7 @@ from fastapi import APIRouter, HTTPException, Query
 from services.common import events
 from services.ledger.adapters import case_queries, entries
 from services.ledger.api import cursors
+from services.ledger.api.access import CaseReach, HouseholdReach
 from services.ledger.api.deps import Engine, Now
 from services.ledger.api.schemas import (
     HouseholdLedger,
@@ -27,6 +28,7 @@ HOUSEHOLD_CASES_MAX = 1000
 async def list_incidents(
     engine: Engine,
     now: Now,
+    reach: CaseReach,
     status: events.CaseStatus | None = None,
     category: str | None = None,
     channel: events.Channel | None = None,
@@ -42,7 +44,9 @@ async def list_incidents(
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     cursor: str | None = None,
 ) -> IncidentPage:
-    """Cases matching every given filter, newest report first, a page at a time."""
+    """Cases matching every given filter, newest report first, a page at a time.
+
+    Members see their own cases, grid leaders their grid's (asking for another is 403)."""
     wanted = case_queries.CaseFilter(
         status=status.value if status else None,
         category=category,
@@ -57,6 +61,7 @@ async def list_incidents(
         updated_since=updated_since,
         overdue=overdue,
     )
+    wanted = reach.narrow(wanted)
     after = cursors.case_position(cursor) if cursor else None
     async with engine.connect() as connection:
         found, next_position = await case_queries.page(
@@ -69,11 +74,13 @@ async def list_incidents(
 
 
 @router.get("/incidents/{incident_id}", response_model=IncidentDetail)
-async def get_incident(incident_id: uuid.UUID, engine: Engine, now: Now) -> IncidentDetail:
+async def get_incident(
+    incident_id: uuid.UUID, engine: Engine, now: Now, reach: CaseReach
+) -> IncidentDetail:
     """One case: its current state, its timeline from the ledger and its anomalies."""
     async with engine.connect() as connection:
         state = await case_queries.one(connection=connection, incident_id=incident_id)
-        if state is None:
+        if state is None or not reach.admits(state):
             raise HTTPException(404, "no such incident in the ledger")
         timeline = await entries.timeline(connection=connection, incident_id=incident_id)
         anomalies = await case_queries.anomalies(
@@ -83,12 +90,14 @@ async def get_incident(incident_id: uuid.UUID, engine: Engine, now: Now) -> Inci
 
 
 @router.get("/households/{household_id}/ledger", response_model=HouseholdLedger)
-async def household_ledger(household_id: str, engine: Engine, now: Now) -> HouseholdLedger:
-    """民生台账: every case of one household, newest first."""
+async def household_ledger(
+    household_id: str, engine: Engine, now: Now, reach: HouseholdReach
+) -> HouseholdLedger:
+    """民生台账: every case of one household that the caller may see, newest first."""
     async with engine.connect() as connection:
         found, _ = await case_queries.page(
             connection=connection,
-            wanted=case_queries.CaseFilter(household=household_id),
+            wanted=reach.narrow(case_queries.CaseFilter(household=household_id)),
             now=now,
             limit=HOUSEHOLD_CASES_MAX,
         )

@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse, PlainTextResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from services.ledger import kpis
+from services.ledger.api.access import IndicatorReach
 from services.ledger.api.deps import Engine, Now, Settings
 from services.ledger.domain.cohort import Scope
 from services.ledger.reports import monthly, render
@@ -73,6 +74,7 @@ async def get_kpis(
     engine: Engine,
     settings: Settings,
     now: Now,
+    reach: IndicatorReach,
     period_from: Annotated[datetime | None, Query(alias="from")] = None,
     period_to: Annotated[datetime | None, Query(alias="to")] = None,
     grid: str | None = None,
@@ -82,8 +84,10 @@ async def get_kpis(
 ) -> KpiResponse:
     """The evaluation indicators of the cases reported in [from, to), as of min(to, now).
 
-    Formulas: docs/indicators.md. Default period: the current month so far.
+    Formulas: docs/indicators.md. Default period: the current month so far. Grid leaders
+    read their grid's indicators, members their own.
     """
+    grid, member = reach.confine(grid, member)
     try:
         period = kpis.period_between(period_from, period_to, now=now, timezone=settings.timezone)
     except ValueError as error:
@@ -107,10 +111,14 @@ async def monthly_report(
     engine: Engine,
     settings: Settings,
     now: Now,
+    _: IndicatorReach,
     month: Annotated[str, Query(description="YYYY-MM, in the community's time zone")],
     format: Literal["json", "csv", "html"] = "json",
 ) -> dict[str, object] | PlainTextResponse | HTMLResponse:
-    """三务公开: the month's counts, indicators and per-grid table, without personal data."""
+    """三务公开: the month's counts, indicators and per-grid table, without personal data.
+
+    The report is the community's public disclosure: every reader of indicators gets all of it.
+    """
     if not MONTH.match(month):
         raise HTTPException(422, "month must be YYYY-MM")
     try:

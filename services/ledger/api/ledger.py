@@ -10,6 +10,7 @@ from fastapi.responses import StreamingResponse
 from services.ledger import exports, verification
 from services.ledger.adapters import case_queries
 from services.ledger.api import cursors
+from services.ledger.api.access import Auditor, ExportReach
 from services.ledger.api.deps import Engine, Now
 from services.ledger.api.schemas import AnomalyPage, AnomalyPublic, VerificationPublic
 from services.ledger.domain import chain
@@ -21,6 +22,7 @@ CSV = "text/csv; charset=utf-8"
 @router.get("/ledger/verify", response_model=VerificationPublic)
 async def verify(
     engine: Engine,
+    _: Auditor,
     anchor_seq: Annotated[int | None, Query(ge=1)] = None,
     anchor_hash: Annotated[str | None, Query(pattern="^[0-9a-f]{64}$")] = None,
 ) -> VerificationPublic:
@@ -34,6 +36,7 @@ async def verify(
 @router.get("/ledger/anomalies", response_model=AnomalyPage)
 async def list_anomalies(
     engine: Engine,
+    _: Auditor,
     incident_id: uuid.UUID | None = None,
     kind: str | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
@@ -58,12 +61,19 @@ async def list_anomalies(
 async def export_cases(
     engine: Engine,
     now: Now,
+    reach: ExportReach,
     reported_from: Annotated[datetime | None, Query(alias="from")] = None,
     reported_to: Annotated[datetime | None, Query(alias="to")] = None,
 ) -> StreamingResponse:
-    """Every case reported in the range, streamed as CSV (no description, address or phone)."""
+    """Every case reported in the range, streamed as CSV (no description, address or phone).
+
+    Grid leaders get their grid's cases, the committee every case."""
     body = exports.cases_csv(
-        engine=engine, reported_from=reported_from, reported_to=reported_to, now=now
+        engine=engine,
+        reported_from=reported_from,
+        reported_to=reported_to,
+        grid=reach.grid,
+        now=now,
     )
     return StreamingResponse(body, media_type=CSV, headers=_attachment("cases.csv"))
 
@@ -71,6 +81,7 @@ async def export_cases(
 @router.get("/exports/ledger.csv", response_class=StreamingResponse)
 async def export_entries(
     engine: Engine,
+    _: Auditor,
     recorded_from: Annotated[datetime | None, Query(alias="from")] = None,
     recorded_to: Annotated[datetime | None, Query(alias="to")] = None,
 ) -> StreamingResponse:

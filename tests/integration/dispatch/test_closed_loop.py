@@ -79,12 +79,10 @@ async def test_a_failed_inspection_reopens_to_the_same_handler_and_a_passed_one_
         assert closed.json()["status"] == "closed"
 
     async def recorded() -> bool:
-        return "closed" in flow.kinds(
-            await flow.timeline(services["ledger"].url, uuid.UUID(incident))
-        )
+        return "closed" in flow.kinds(await flow.timeline(services["ledger"], uuid.UUID(incident)))
 
     await flow.wait_for(recorded, within_s=30, what="the closed case in the ledger")
-    kinds = flow.kinds(await flow.timeline(services["ledger"].url, uuid.UUID(incident)))
+    kinds = flow.kinds(await flow.timeline(services["ledger"], uuid.UUID(incident)))
     assert kinds[kinds.index("resolved") :] == [
         "resolved",
         "verified",
@@ -194,7 +192,7 @@ async def test_an_extension_pauses_the_clock_and_parking_stops_it(
         )
         assert asked.json()["extension_pending"] is True
         await asyncio.sleep(5)  # longer than the 4 s limit: a paused clock must not go red
-        ledger = services["ledger"].url
+        ledger = services["ledger"]
         assert "deadline_warned" not in flow.kinds(await flow.timeline(ledger, uuid.UUID(incident)))
         granted = await dispatch.post(
             f"{url}/extension/decision", json={"approve": True}, headers=leader

@@ -35,7 +35,7 @@ async def test_an_unacknowledged_case_climbs_the_whole_ladder(
     services: dict[str, ServiceProcess],
 ) -> None:
     incident = await report(services, household_not_led_by_its_leader(0), "clutter")
-    ledger = services["ledger"].url
+    ledger = services["ledger"]
 
     async def transferred() -> bool:
         return "assigned" in flow.kinds(await flow.timeline(ledger, incident)) and any(

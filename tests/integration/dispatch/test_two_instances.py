@@ -37,7 +37,7 @@ async def test_every_case_climbs_the_ladder_exactly_once_despite_a_redis_flush(
 ) -> None:
     households = [household_not_led_by_its_leader(n) for n in range(20, 20 + INCIDENTS)]
     reported = await flow.report_all(services["intake"].url, households, category="clutter")
-    ledger = services["ledger"].url
+    ledger = services["ledger"]
 
     async def escalating() -> bool:
         entries = await flow.timeline(ledger, next(iter(reported)))

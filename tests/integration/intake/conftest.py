@@ -12,6 +12,7 @@ import pytest
 
 from services.demo.processes import ServiceProcess
 from tests.integration.intake import helpers
+from tests.support import stack as local_stack
 
 
 @dataclass
@@ -34,7 +35,7 @@ def stack(intake_env: dict[str, str], log_dir: Path) -> Iterator[Stack]:
     ServiceProcess("dispatch", intake_env, log_dir, command="load-demo").run_to_completion()
     dispatch = ServiceProcess("dispatch", intake_env, log_dir).start()
     ledger = ServiceProcess("ledger", intake_env, log_dir).start()
-    env = {**intake_env, "INTAKE_LEDGER_URL": ledger.url}
+    env = local_stack.intake_env(intake_env, dispatch_url=dispatch.url, ledger_url=ledger.url)
     intake = ServiceProcess("intake", env, log_dir).start()
     yield Stack(intake=intake, dispatch=dispatch, ledger=ledger, env=env)
     for process in (intake, ledger, dispatch):
@@ -44,4 +45,4 @@ def stack(intake_env: dict[str, str], log_dir: Path) -> Iterator[Stack]:
 @pytest.fixture(scope="module")
 def city(stack: Stack) -> helpers.Integrator:
     """The city platform: every channel and operation."""
-    return helpers.issue_key(stack.intake.url, integrator_id="city-platform")
+    return helpers.issue_key(stack, integrator_id="city-platform")

@@ -5,24 +5,25 @@ import json
 import time
 import uuid
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
-from services.common import envelope, events
+from services.common import auth, envelope, events
 from services.intake.integrators import signatures
+from tests.support import tokens
 
-ADMIN_TOKEN = "test-operator-token"
+if TYPE_CHECKING:
+    from tests.integration.intake.conftest import Stack
+
 INTAKE_TEST_SETTINGS = {
-    "INTAKE_ADMIN_TOKEN": ADMIN_TOKEN,
     "INTAKE_CALLBACK_ALLOW_PRIVATE": "true",
     "INTAKE_CALLBACK_BACKOFF_BASE_S": "0.2",
     "INTAKE_CALLBACK_MAX_ATTEMPTS": "4",
     "INTAKE_CALLBACK_TIMEOUT_S": "2",
     "INTAKE_CALLBACK_POLL_INTERVAL_S": "0.1",
 }
-ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 EVERY_CHANNEL = [channel.value for channel in events.Channel]
 EVERY_OPERATION = ["report", "feedback", "status", "open311", "callbacks"]
 
@@ -39,11 +40,17 @@ class Integrator:
         return {"X-API-Key": self.api_key}
 
 
-def issue_key(intake_url: str, *, integrator_id: str, **fields: Any) -> Integrator:
+def admin(env: dict[str, str]) -> dict[str, str]:
+    """Headers of an operator signed in at dispatch: the admin API takes people's tokens."""
+    return tokens.headers_for(env, "operator", auth.Role.OPERATOR)
+
+
+def issue_key(stack: "Stack", *, integrator_id: str, **fields: Any) -> Integrator:
     """Issue a key through the admin API (every channel and operation unless narrowed)."""
     body = {"integrator_id": integrator_id, "channels": EVERY_CHANNEL}
     body |= {"operations": EVERY_OPERATION, **fields}
-    response = httpx.post(f"{intake_url}/admin/v1/keys", json=body, headers=ADMIN)
+    url = f"{stack.intake.url}/admin/v1/keys"
+    response = httpx.post(url, json=body, headers=admin(stack.env))
     assert response.status_code == 201, response.text
     issued = response.json()
     return Integrator(integrator_id, issued["key_id"], issued["api_key"], issued["signing_secret"])

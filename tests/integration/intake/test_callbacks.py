@@ -43,7 +43,7 @@ async def report(stack: Stack, integrator: helpers.Integrator, household: str) -
 async def test_every_status_change_arrives_signed_after_retries_and_is_logged(
     stack: Stack, receiver: Receiver
 ) -> None:
-    city = helpers.issue_key(stack.intake.url, integrator_id="city-callbacks")
+    city = helpers.issue_key(stack, integrator_id="city-callbacks")
     secret = register(stack, city, f"{receiver.url}/flaky/2")
     incident = await report(stack, city, "H0201")
 
@@ -107,7 +107,7 @@ async def test_every_status_change_arrives_signed_after_retries_and_is_logged(
 async def test_a_dead_callback_is_given_up_after_the_last_attempt(
     stack: Stack, receiver: Receiver
 ) -> None:
-    platform = helpers.issue_key(stack.intake.url, integrator_id="dead-end")
+    platform = helpers.issue_key(stack, integrator_id="dead-end")
     register(stack, platform, f"{receiver.url}/dead")
     incident = await report(stack, platform, "H0202")
 
@@ -127,8 +127,8 @@ async def test_a_dead_callback_is_given_up_after_the_last_attempt(
 async def test_a_slow_callback_never_slows_reports_or_other_integrators(
     stack: Stack, receiver: Receiver
 ) -> None:
-    slowpoke = helpers.issue_key(stack.intake.url, integrator_id="slowpoke")
-    prompt = helpers.issue_key(stack.intake.url, integrator_id="prompt")
+    slowpoke = helpers.issue_key(stack, integrator_id="slowpoke")
+    prompt = helpers.issue_key(stack, integrator_id="prompt")
     register(stack, slowpoke, f"{receiver.url}/slow")
     register(stack, prompt, f"{receiver.url}/prompt")
     slow_cases = [await report(stack, slowpoke, f"H03{n:02d}") for n in range(6)]

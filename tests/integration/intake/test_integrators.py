@@ -10,11 +10,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from services.demo import integrator as demo_integrator
 from tests.integration.intake import helpers
 from tests.integration.intake.conftest import Stack
-from tests.integration.intake.helpers import ADMIN, Integrator, report_body
+from tests.integration.intake.helpers import Integrator, report_body
 
 
 async def test_a_key_is_stored_only_as_a_hash(stack: Stack, engine: AsyncEngine) -> None:
-    issued = helpers.issue_key(stack.intake.url, integrator_id="hash-check")
+    issued = helpers.issue_key(stack, integrator_id="hash-check")
     async with engine.connect() as connection:
         row = (
             (
@@ -30,13 +30,13 @@ async def test_a_key_is_stored_only_as_a_hash(stack: Stack, engine: AsyncEngine)
     assert issued.api_key not in stored
     assert issued.api_key.split("_")[-1] not in stored
     assert issued.signing_secret not in stored
-    listed = httpx.get(f"{stack.intake.url}/admin/v1/keys", headers=ADMIN).text
+    listed = httpx.get(f"{stack.intake.url}/admin/v1/keys", headers=helpers.admin(stack.env)).text
     assert issued.key_id in listed and issued.api_key not in listed
 
 
 def test_a_key_reports_only_through_its_channels_and_for_its_operations(stack: Stack) -> None:
     hotline_only = helpers.issue_key(
-        stack.intake.url, integrator_id="hotline", channels=["hotline"], operations=["report"]
+        stack, integrator_id="hotline", channels=["hotline"], operations=["report"]
     )
     url = f"{stack.intake.url}/v1/incidents"
     as_hotline = httpx.post(url, json=report_body(channel="hotline"), headers=hotline_only.headers)
@@ -50,10 +50,12 @@ def test_a_key_reports_only_through_its_channels_and_for_its_operations(stack: S
 
 
 def test_unknown_and_revoked_keys_are_refused(stack: Stack) -> None:
-    issued = helpers.issue_key(stack.intake.url, integrator_id="to-revoke")
+    issued = helpers.issue_key(stack, integrator_id="to-revoke")
     url = f"{stack.intake.url}/v1/incidents"
     assert httpx.post(url, json=report_body(), headers=issued.headers).status_code == 202
-    revoked = httpx.delete(f"{stack.intake.url}/admin/v1/keys/{issued.key_id}", headers=ADMIN)
+    revoked = httpx.delete(
+        f"{stack.intake.url}/admin/v1/keys/{issued.key_id}", headers=helpers.admin(stack.env)
+    )
     assert revoked.status_code == 200 and revoked.json()["revoked_at"]
     refused = httpx.post(url, json=report_body(), headers=issued.headers)
     assert refused.status_code == 401 and "revoked" in refused.text
@@ -63,11 +65,11 @@ def test_unknown_and_revoked_keys_are_refused(stack: Stack) -> None:
 
 
 def test_a_rotated_key_and_its_predecessor_both_work_until_the_grace_ends(stack: Stack) -> None:
-    old = helpers.issue_key(stack.intake.url, integrator_id="rotating")
+    old = helpers.issue_key(stack, integrator_id="rotating")
     rotated = httpx.post(
         f"{stack.intake.url}/admin/v1/keys/{old.key_id}/rotate",
         json={"grace_s": 2},
-        headers=ADMIN,
+        headers=helpers.admin(stack.env),
     )
     assert rotated.status_code == 201
     new_key = {"X-API-Key": rotated.json()["api_key"]}
@@ -82,7 +84,7 @@ def test_a_rotated_key_and_its_predecessor_both_work_until_the_grace_ends(stack:
 
 
 def test_a_key_that_requires_signatures_accepts_only_fresh_correct_ones(stack: Stack) -> None:
-    signer = helpers.issue_key(stack.intake.url, integrator_id="signer", require_signature=True)
+    signer = helpers.issue_key(stack, integrator_id="signer", require_signature=True)
     url, path = f"{stack.intake.url}/v1/incidents", "/v1/incidents"
     body = json.dumps(report_body()).encode()
 
@@ -112,12 +114,12 @@ def test_a_wrong_signature_is_refused_even_where_signing_is_optional(
 
 
 def test_a_key_over_its_rate_limit_gets_429_with_retry_after(stack: Stack) -> None:
-    limited = helpers.issue_key(stack.intake.url, integrator_id="chatty", rate_limit_per_minute=3)
+    limited = helpers.issue_key(stack, integrator_id="chatty", rate_limit_per_minute=3)
     url = f"{stack.intake.url}/v1/incidents"
     answers = [httpx.post(url, json=report_body(), headers=limited.headers) for _ in range(4)]
     assert [answer.status_code for answer in answers] == [202, 202, 202, 429]
     assert 1 <= int(answers[-1].headers["Retry-After"]) <= 60
-    others = helpers.issue_key(stack.intake.url, integrator_id="quiet")
+    others = helpers.issue_key(stack, integrator_id="quiet")
     assert httpx.post(url, json=report_body(), headers=others.headers).status_code == 202
 
 

@@ -150,7 +150,7 @@ async def test_a_request_is_open_while_handled_and_closed_once_closed(
 
 def test_requests_by_id_lists_only_the_callers_own(stack: Stack, city: Integrator) -> None:
     mine = post_request(stack, city, service_code="clutter", address_string="3 号楼")
-    other = helpers.issue_key(stack.intake.url, integrator_id="co-governance-app")
+    other = helpers.issue_key(stack, integrator_id="co-governance-app")
     theirs = post_request(stack, other, service_code="clutter", address_string="5 号楼")
     ids = [mine.json()[0]["service_request_id"], theirs.json()[0]["service_request_id"]]
     listed = httpx.get(
@@ -167,9 +167,7 @@ def test_requests_by_id_lists_only_the_callers_own(stack: Stack, city: Integrato
 
 
 def test_reading_requests_needs_a_key_scoped_for_open311(stack: Stack) -> None:
-    reporter_only = helpers.issue_key(
-        stack.intake.url, integrator_id="no-open311", operations=["report"]
-    )
+    reporter_only = helpers.issue_key(stack, integrator_id="no-open311", operations=["report"])
     url = f"{open311(stack)}/requests/{uuid.uuid4()}.json"
     assert httpx.get(url).status_code == 401
     assert httpx.get(url, headers=reporter_only.headers).status_code == 403

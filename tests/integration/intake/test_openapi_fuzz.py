@@ -45,10 +45,8 @@ def intake_openapi(stack: Stack) -> schemathesis.BaseSchema:
 @pytest.fixture(scope="module")
 def credentials(stack: Stack) -> dict[str, str]:
     """A key for every channel and operation, generous enough not to be rate limited."""
-    fuzzer = helpers.issue_key(
-        stack.intake.url, integrator_id="fuzzer", rate_limit_per_minute=100_000
-    )
-    return {**fuzzer.headers, **helpers.ADMIN}
+    fuzzer = helpers.issue_key(stack, integrator_id="fuzzer", rate_limit_per_minute=100_000)
+    return {**fuzzer.headers, **helpers.admin(stack.env)}
 
 
 def test_intake_honours_its_openapi_document(

@@ -10,6 +10,7 @@ from services.common import events
 from tests.integration.intake import helpers
 from tests.integration.intake.conftest import Stack
 from tests.integration.intake.helpers import Integrator, report_body
+from tests.support import tokens
 
 
 async def test_a_replay_returns_the_same_answer_and_publishes_nothing_new(
@@ -76,7 +77,9 @@ async def test_a_hundred_concurrent_identical_requests_open_one_incident(
     records = await helpers.records_of(stack.env, stack.env["TOPIC_REPORTS"], at_least=1)
     assert len([r for r in records if r[0]["ce_subject"] == incident]) == 1
 
-    async with httpx.AsyncClient(base_url=stack.ledger.url) as ledger:
+    async with httpx.AsyncClient(
+        base_url=stack.ledger.url, headers=tokens.committee(stack.ledger.env)
+    ) as ledger:
 
         async def recorded() -> dict | None:
             answer = await ledger.get(f"/v1/incidents/{incident}")
@@ -226,7 +229,9 @@ async def test_phones_and_id_numbers_never_reach_kafka_the_ledger_or_the_logs(
     for secret in (phone, id_number, "王小明"):
         assert secret.encode() not in raw
 
-    async with httpx.AsyncClient(base_url=stack.ledger.url) as ledger:
+    async with httpx.AsyncClient(
+        base_url=stack.ledger.url, headers=tokens.committee(stack.ledger.env)
+    ) as ledger:
 
         async def recorded() -> str | None:
             answer = await ledger.get(f"/v1/incidents/{incident}")

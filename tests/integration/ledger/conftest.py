@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from services.common import envelope
 from services.demo.processes import ROOT, ServiceProcess
 from services.ledger.domain.records import REPORTS_TOPIC_TYPES
-from tests.support import flow
+from tests.support import flow, tokens
 from tests.unit.ledger.stories import Story
 
 
@@ -118,7 +118,9 @@ async def wait_until_consumed(run_env: dict[str, str], *, within_s: float = 60) 
 
 @pytest.fixture(scope="module")
 def api(ledger: ServiceProcess) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=ledger.url, timeout=30) as client:
+    """The ledger's read API as the committee, who may read every case."""
+    headers = tokens.committee(ledger.env)
+    with httpx.Client(base_url=ledger.url, timeout=30, headers=headers) as client:
         yield client
 
 
