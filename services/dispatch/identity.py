@@ -36,8 +36,9 @@ def may_see(actor: Actor, case: CaseRow) -> bool:
 
 
 def roster_access(principal: CurrentPrincipal, request: Request) -> auth.Principal:
-    """Operators manage the roster; grid leaders and the committee may read it."""
-    readers = (auth.Role.OPERATOR, auth.Role.COMMITTEE, auth.Role.GRID_LEADER)
+    """Operators manage the roster; the committee may read it. The roster names every
+    resident and household, so nobody whose reach is one grid or one member reads it here."""
+    readers = (auth.Role.OPERATOR, auth.Role.COMMITTEE)
     allowed = readers if request.method in ("GET", "HEAD") else (auth.Role.OPERATOR,)
     if principal.role not in allowed:
         raise HTTPException(403, "your role may not do this")

@@ -221,16 +221,18 @@ def test_locate_finds_the_grid_and_says_how(client: httpx.Client) -> None:
     assert client.get("/locate", params={"lat": 1}).status_code == 422
 
 
-def test_only_operators_change_the_roster_and_supervisors_read_it(
+def test_only_operators_change_the_roster_and_the_committee_reads_it(
     dispatch: ServiceProcess, run_env: dict[str, str]
 ) -> None:
     url = f"{dispatch.url}/v1/roster/grids"
+    committee = tokens.headers_for(run_env, "C01", auth.Role.COMMITTEE, member_id="C01")
     leader = tokens.headers_for(
         run_env, "P001", auth.Role.GRID_LEADER, member_id="P001", grid_id="G01"
     )
     officer = tokens.headers_for(run_env, "P002", auth.Role.MEMBER, member_id="P002", grid_id="G01")
-    assert httpx.get(url, headers=leader).status_code == 200
+    assert httpx.get(url, headers=committee).status_code == 200
+    assert httpx.get(url, headers=leader).status_code == 403
     assert httpx.get(url, headers=officer).status_code == 403
     assert httpx.get(url).status_code == 401
-    created = httpx.post(url, headers=leader, json={"id": "G99", "name": "x"})
+    created = httpx.post(url, headers=committee, json={"id": "G99", "name": "x"})
     assert created.status_code == 403

@@ -72,11 +72,15 @@ async def list_cases(
     grid_id: str | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[CaseRow]:
-    """Cases I may see (mine; my grid's as grid leader; all as committee), filtered."""
+    """Cases I may see (mine; my grid's as grid leader; all as committee), filtered.
+
+    Asking for another grid's cases (grid leader) or another member's (member) is 403."""
     if actor.role == "grid_leader":
         if grid_id not in (None, actor.grid_id):
-            return []
+            raise HTTPException(403, "you may only read the cases of your own grid")
         grid_id = actor.grid_id
+    if actor.role == "member" and assignee_id not in (None, actor.member_id):
+        raise HTTPException(403, "you may only read your own cases")
     async with deps.sessions() as session:
         if actor.role == "member":
             cases = await case_repo.tasks_of(
