@@ -33,6 +33,12 @@ class Role(StrEnum):
     SERVICE = "service"  # another gridloop service (intake reading the ledger), never a person
 
 
+GUARDED: dict[int | str, dict[str, Any]] = {
+    401: {"description": "no valid token: sign in at dispatch (POST /v1/auth/token)"},
+    403: {"description": "your role may not do this"},
+}
+
+
 class InvalidToken(Exception):
     """The bearer token is missing, malformed, expired, or not signed by one of our keys."""
 

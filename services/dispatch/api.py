@@ -5,7 +5,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI
 
-from services.common import health, observability
+from services.common import health, observability, openapi, validation
 from services.dispatch import bootstrap
 from services.dispatch.identity import roster_access
 from services.dispatch.roster import routes as roster_routes
@@ -22,8 +22,14 @@ def create_app(settings: DispatchSettings) -> FastAPI:
         yield
         await app.state.dispatch.infra.close()
 
-    app = FastAPI(title="gridloop dispatch", version="0.1.0", lifespan=lifespan)
+    app = FastAPI(
+        title="gridloop dispatch",
+        version="0.1.0",
+        lifespan=lifespan,
+        dependencies=[Depends(validation.refuse_nul_in_query)],
+    )
     observability.instrument(app, service="dispatch")
+    openapi.document_malformed_bodies(app)
     app.include_router(auth.router)
     app.include_router(cases.router)
     app.include_router(me.router)

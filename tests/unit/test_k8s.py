@@ -107,7 +107,13 @@ def environment(deployment: Resource, resources: list[Resource]) -> dict[str, st
             env.update(named(resources, "ConfigMap", source["configMapRef"]["name"])["data"])
         if "secretRef" in source:
             env.update(named(resources, "Secret", source["secretRef"]["name"])["stringData"])
-    env.update({item["name"]: item["value"] for item in container.get("env", [])})
+    for item in container.get("env", []):
+        if "valueFrom" in item:
+            reference = item["valueFrom"]["secretKeyRef"]
+            secret = named(resources, "Secret", reference["name"])["stringData"]
+            env[item["name"]] = secret[reference["key"]]
+        else:
+            env[item["name"]] = item["value"]
     return env
 
 
@@ -224,9 +230,10 @@ def test_every_variable_set_is_one_the_settings_read(resources: list[Resource]) 
         allowed = variables_read_by(SETTINGS[service])
         unknown = set(environment(deployment, resources)) - allowed
         assert not unknown, f"{deployment['metadata']['name']} sets {unknown}, unread"
-    key_files = {"gridloop-jwks", "gridloop-signing-key"}  # mounted as files, not variables
+    # mounted as files, or read one key at a time by the one container that needs it
+    by_key = {"gridloop-jwks", "gridloop-signing-key", "gridloop-intake-client"}
     for config in (*of_kind(resources, "ConfigMap"), *of_kind(resources, "Secret")):
-        if config["metadata"]["name"] in key_files:
+        if config["metadata"]["name"] in by_key:
             continue
         values = config.get("data") or config.get("stringData") or {}
         assert set(values) <= infra, f"{config['metadata']['name']}: {set(values) - infra}"

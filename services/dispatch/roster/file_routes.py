@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import PlainTextResponse
 
+from services.common import validation
 from services.dispatch.roster import (
     csv_format,
     documents,
@@ -25,7 +26,10 @@ router = APIRouter()
 IMPORT_RESPONSES: dict[int | str, dict[str, object]] = {
     413: {"description": "the file is larger than the import limit"},
     415: {"description": "not a JSON (or, per kind, CSV) body"},
-    422: {"model": schemas.Refusal, "description": "every bad row and why; nothing imported"},
+    422: {
+        "description": "every bad row and why; nothing imported",
+        "content": {"application/json": {"schema": schemas.REFUSAL_OR_INVALID}},
+    },
 }
 
 
@@ -119,16 +123,18 @@ async def import_csv(
     return await _import(csv_format.parse(entity_kind, text), sessions, policy, mode, dry_run)
 
 
-@router.get("/export/{kind}", response_class=PlainTextResponse)
-async def export_csv(kind: FileKind, sessions: Sessions) -> PlainTextResponse:
+class CsvResponse(PlainTextResponse):
+    media_type = "text/csv"
+
+
+@router.get("/export/{kind}", response_class=CsvResponse)
+async def export_csv(kind: FileKind, sessions: Sessions) -> CsvResponse:
     """The whole list of one kind as CSV, in the columns the import reads."""
     entity_kind = Kind(kind.value.removesuffix("s"))
     async with sessions() as session:
         roster = await repository.load(session=session)
     entities = [roster.of_kind(entity_kind)[i] for i in sorted(roster.of_kind(entity_kind))]
-    return PlainTextResponse(
-        csv_format.write(entity_kind, entities), media_type="text/csv; charset=utf-8"
-    )
+    return CsvResponse(csv_format.write(entity_kind, entities))
 
 
 @router.get("/locate", response_model=dict[str, str | None])
@@ -142,7 +148,7 @@ async def locate_report(
 ) -> dict[str, str | None]:
     """Which grid a report with these facts would go to, and how triage found it."""
     if (lat is None) != (lon is None):
-        raise HTTPException(422, "give both lat and lon, or neither")
+        raise validation.invalid(("query", "lat"), "give both lat and lon, or neither")
     point = locate.Point(lat, lon) if lat is not None and lon is not None else None
     async with sessions() as session:
         grid, how = await queries.locate_incident(

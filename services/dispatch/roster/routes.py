@@ -5,10 +5,11 @@ from typing import Any
 
 from fastapi import APIRouter, FastAPI
 
+from services.common import auth
 from services.dispatch.roster import entity_routes, file_routes, household_routes, web
 from services.dispatch.roster.entities import DEFAULT_HOUSEHOLD_CAP
 
-router = APIRouter(prefix="/v1/roster", tags=["roster"])
+router = APIRouter(prefix="/v1/roster", tags=["roster"], responses=auth.GUARDED)
 router.include_router(entity_routes.router)
 router.include_router(household_routes.router)
 router.include_router(file_routes.router)

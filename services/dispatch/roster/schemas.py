@@ -198,6 +198,15 @@ class Refusal(BaseModel):
     errors: list[RowError]
 
 
+# A 422 is either the roster's own refusal (every bad row) or FastAPI's validation error.
+REFUSAL_OR_INVALID = {
+    "anyOf": [
+        {"$ref": "#/components/schemas/Refusal"},
+        {"$ref": "#/components/schemas/HTTPValidationError"},
+    ]
+}
+
+
 class RosterDocument(_Request):
     """A JSON import: any of the four lists; in replace mode a list given replaces that kind."""
 

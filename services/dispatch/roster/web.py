@@ -19,7 +19,10 @@ Offset = Annotated[int, Query(ge=0)]
 REFUSALS: dict[int | str, dict[str, object]] = {
     404: {"description": "unknown id"},
     409: {"model": schemas.Refusal, "description": "an invariant would break, or the id is taken"},
-    422: {"model": schemas.Refusal, "description": "the request (or its result) is not valid"},
+    422: {
+        "description": "the request (or its result) is not valid",
+        "content": {"application/json": {"schema": schemas.REFUSAL_OR_INVALID}},
+    },
 }
 
 

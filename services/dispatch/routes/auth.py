@@ -118,7 +118,7 @@ def _operator(principal: CurrentPrincipal) -> auth.Principal:
     "/v1/auth/accounts",
     status_code=201,
     response_model=AccountPublic,
-    responses={409: {"description": "username taken"}},
+    responses={**auth.GUARDED, 409: {"description": "username taken"}},
 )
 async def create_account(
     body: AccountCreate,

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 
+from services.common import auth
 from services.dispatch.adapters import case_repo
 from services.dispatch.adapters.tables import CaseRow
 from services.dispatch.cases import clocks, commands, supervision
@@ -27,7 +28,7 @@ from services.dispatch.schemas import (
 )
 from services.dispatch.schemas import Cancel as CancelBody
 
-router = APIRouter(prefix="/v1/cases", tags=["cases"])
+router = APIRouter(prefix="/v1/cases", tags=["cases"], responses=auth.GUARDED)
 REFUSALS: dict[int | str, dict[str, Any]] = {
     404: {"description": "no such case"},
     409: {"description": "not allowed now"},

@@ -10,13 +10,14 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import StreamingResponse
 
+from services.common import auth
 from services.dispatch.adapters import case_repo
 from services.dispatch.adapters.tables import CaseRow
 from services.dispatch.cases.work import Dependencies
 from services.dispatch.identity import CurrentActor
 from services.dispatch.schemas import CasePublic, Duty
 
-router = APIRouter(prefix="/v1/me", tags=["me"])
+router = APIRouter(prefix="/v1/me", tags=["me"], responses=auth.GUARDED)
 KEEPALIVE_S = 15.0
 
 

@@ -3,9 +3,9 @@
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
-from services.common import health, observability
+from services.common import health, observability, validation
 from services.ledger import bootstrap
 from services.ledger.api import incidents, indicators, ledger
 from services.ledger.settings import LedgerSettings
@@ -20,7 +20,12 @@ def create_app(settings: LedgerSettings) -> FastAPI:
         yield
         await app.state.ledger.infra.close()
 
-    app = FastAPI(title="gridloop ledger", version="0.2.0", lifespan=lifespan)
+    app = FastAPI(
+        title="gridloop ledger",
+        version="0.2.0",
+        lifespan=lifespan,
+        dependencies=[Depends(validation.refuse_nul_in_query)],
+    )
     observability.instrument(app, service="ledger")
     for router in (incidents.router, ledger.router, indicators.router):
         app.include_router(router)

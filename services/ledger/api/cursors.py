@@ -6,7 +6,9 @@ import json
 import uuid
 from datetime import datetime
 
-from fastapi import HTTPException
+from services.common import validation
+
+INVALID = validation.invalid(("query", "cursor"), "invalid cursor: use next_cursor as given")
 
 
 def encode(values: list[str | int]) -> str:
@@ -15,14 +17,14 @@ def encode(values: list[str | int]) -> str:
 
 
 def decode(cursor: str) -> list[str | int]:
-    """The position a cursor holds; 400 when it was not made here."""
+    """The position a cursor holds; 422 when it was not made here."""
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         values = json.loads(base64.urlsafe_b64decode(padded.encode()))
     except (binascii.Error, ValueError, UnicodeDecodeError) as error:
-        raise HTTPException(400, "invalid cursor") from error
+        raise INVALID from error
     if not isinstance(values, list):
-        raise HTTPException(400, "invalid cursor")
+        raise INVALID
     return values
 
 
@@ -33,7 +35,7 @@ def case_position(cursor: str) -> tuple[datetime, uuid.UUID]:
         sort_at, incident_id = values
         return datetime.fromisoformat(str(sort_at)), uuid.UUID(str(incident_id))
     except ValueError as error:
-        raise HTTPException(400, "invalid cursor") from error
+        raise INVALID from error
 
 
 def case_cursor(position: tuple[datetime, uuid.UUID] | None) -> str | None:

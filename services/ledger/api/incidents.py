@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query
 
-from services.common import events
+from services.common import auth, events
 from services.ledger.adapters import case_queries, entries
 from services.ledger.api import cursors
 from services.ledger.api.access import CaseReach, HouseholdReach
@@ -24,7 +24,7 @@ router = APIRouter(prefix="/v1", tags=["cases"])
 HOUSEHOLD_CASES_MAX = 1000
 
 
-@router.get("/incidents", response_model=IncidentPage)
+@router.get("/incidents", response_model=IncidentPage, responses=auth.GUARDED)
 async def list_incidents(
     engine: Engine,
     now: Now,
@@ -73,7 +73,11 @@ async def list_incidents(
     )
 
 
-@router.get("/incidents/{incident_id}", response_model=IncidentDetail)
+@router.get(
+    "/incidents/{incident_id}",
+    response_model=IncidentDetail,
+    responses={**auth.GUARDED, 404: {"description": "no such case, or not yours to see"}},
+)
 async def get_incident(
     incident_id: uuid.UUID, engine: Engine, now: Now, reach: CaseReach
 ) -> IncidentDetail:
@@ -89,7 +93,9 @@ async def get_incident(
     return detail_of(state, now=now, timeline=timeline, anomalies=anomalies)
 
 
-@router.get("/households/{household_id}/ledger", response_model=HouseholdLedger)
+@router.get(
+    "/households/{household_id}/ledger", response_model=HouseholdLedger, responses=auth.GUARDED
+)
 async def household_ledger(
     household_id: str, engine: Engine, now: Now, reach: HouseholdReach
 ) -> HouseholdLedger:

@@ -5,17 +5,18 @@ from dataclasses import asdict
 from datetime import datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse, PlainTextResponse
 from pydantic import BaseModel, ConfigDict, Field
 
+from services.common import auth, validation
 from services.ledger import kpis
 from services.ledger.api.access import IndicatorReach
 from services.ledger.api.deps import Engine, Now, Settings
 from services.ledger.domain.cohort import Scope
 from services.ledger.reports import monthly, render
 
-router = APIRouter(prefix="/v1", tags=["indicators"])
+router = APIRouter(prefix="/v1", tags=["indicators"], responses=auth.GUARDED)
 MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 
 
@@ -91,7 +92,7 @@ async def get_kpis(
     try:
         period = kpis.period_between(period_from, period_to, now=now, timezone=settings.timezone)
     except ValueError as error:
-        raise HTTPException(422, str(error)) from error
+        raise validation.invalid(("query", "from"), str(error)) from error
     scope = Scope(grid=grid, member=member, category=category)
     report = await kpis.compute(engine=engine, settings=settings, scope=scope, period=period, by=by)
     return KpiResponse(
@@ -120,11 +121,11 @@ async def monthly_report(
     The report is the community's public disclosure: every reader of indicators gets all of it.
     """
     if not MONTH.match(month):
-        raise HTTPException(422, "month must be YYYY-MM")
+        raise validation.invalid(("query", "month"), "month must be YYYY-MM")
     try:
         report = await monthly.build(engine=engine, settings=settings, month=month, now=now)
     except ValueError as error:
-        raise HTTPException(422, str(error)) from error
+        raise validation.invalid(("query", "month"), str(error)) from error
     data = report.as_dict()
     if format == "csv":
         return PlainTextResponse(

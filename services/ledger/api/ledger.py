@@ -4,9 +4,10 @@ import uuid
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, Query
 from fastapi.responses import StreamingResponse
 
+from services.common import auth, validation
 from services.ledger import exports, verification
 from services.ledger.adapters import case_queries
 from services.ledger.api import cursors
@@ -15,7 +16,7 @@ from services.ledger.api.deps import Engine, Now
 from services.ledger.api.schemas import AnomalyPage, AnomalyPublic, VerificationPublic
 from services.ledger.domain import chain
 
-router = APIRouter(prefix="/v1", tags=["ledger"])
+router = APIRouter(prefix="/v1", tags=["ledger"], responses=auth.GUARDED)
 CSV = "text/csv; charset=utf-8"
 
 
@@ -28,7 +29,9 @@ async def verify(
 ) -> VerificationPublic:
     """Check both hash chains; name the first broken entry. A published head may be given."""
     if (anchor_seq is None) != (anchor_hash is None):
-        raise HTTPException(422, "give both anchor_seq and anchor_hash, or neither")
+        raise validation.invalid(
+            ("query", "anchor_seq"), "give both anchor_seq and anchor_hash, or neither"
+        )
     anchor = chain.Head(anchor_seq, anchor_hash) if anchor_seq and anchor_hash else None
     return VerificationPublic.of(await verification.verify(engine=engine, anchor=anchor))
 
@@ -47,7 +50,7 @@ async def list_anomalies(
     if cursor:
         values = cursors.decode(cursor)
         if len(values) != 2 or not isinstance(values[0], int):
-            raise HTTPException(400, "invalid cursor")
+            raise cursors.INVALID
         after = (values[0], str(values[1]))
     async with engine.connect() as connection:
         found = await case_queries.anomalies(
