@@ -15,7 +15,7 @@ from services.dispatch.roster.entities import DEFAULT_HOUSEHOLD_CAP, Entity, Kin
 MAX_IMPORT_BYTES = 8 * 1024 * 1024  # an import file larger than this gets 413
 TOTAL_HEADER = "X-Total-Count"
 Limit = Annotated[int, Query(ge=1, le=1000)]
-Offset = Annotated[int, Query(ge=0)]
+Offset = Annotated[int, Query(ge=0, le=10_000_000)]
 REFUSALS: dict[int | str, dict[str, object]] = {
     404: {"description": "unknown id"},
     409: {"model": schemas.Refusal, "description": "an invariant would break, or the id is taken"},
