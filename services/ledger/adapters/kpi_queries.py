@@ -163,33 +163,17 @@ def overdue_sql(by: str, scope: Scope) -> str:
 def recurrence_sql(by: str, scope: Scope) -> str:
     """Cases closed in the period, and those that came back within the window.
 
-    One sort instead of a probe per closure: closures and later reports of each place and
-    category are ordered newest first, and a running minimum gives each closure the first
-    report after it. Closures carry their group key, so nothing is joined back.
+    A closure came back when it was reopened by `as_of`, or when the first later report of
+    another case at its place and category (kept per closure in `ledger_recurrence`) is
+    within the window and by `as_of`: there is such a report exactly when the first one is.
     """
-    key = "s.member_ids" if by == "member" else KEYS[by]
-    none = "null::text[]" if by == "member" else "null::text"
-    unnest = " cross join lateral unnest(c.key) as m(member_id)" if by == "member" else ""
     return f"""
-        with points as (
-            select s.place_key, s.category, s.first_closed_at as at, 0 as kind,
-                {key} as key, s.reopened_after_close_at as reopened
-            from ledger_incident_state s
-            where s.first_closed_at >= :start and s.first_closed_at < :end{_scope(scope)}
-            union all
-            select place_key, category, sort_at, 1, {none}, null from ledger_incident_state
-            where place_key is not null and category is not null
-              and sort_at > :start and sort_at <= :as_of and sort_at < :end + :window),
-        closures as (
-            select kind, key, at, reopened, min(at) filter (where kind = 1) over (
-                partition by place_key collate "C", category collate "C" order by at desc, kind
-                rows between unbounded preceding and 1 preceding) as next_report
-            from points)
-        select {"m.member_id" if by == "member" else "c.key"} as key,
-            count(*) as closed_in_period,
-            count(*) filter (where c.reopened <= :as_of
-                or c.next_report <= c.at + :window) as recurred
-        from closures c{unnest} where c.kind = 0 group by 1
+        select {KEYS[by]} as key, count(*) as closed_in_period,
+            count(*) filter (where s.reopened_after_close_at <= :as_of
+                or r.next_report_at <= least(s.first_closed_at + :window, :as_of)) as recurred
+        from {_source(by)} left join ledger_recurrence r on r.incident_id = s.incident_id
+        where s.first_closed_at >= :start and s.first_closed_at < :end{_scope(scope)}
+        group by 1
     """
 
 
