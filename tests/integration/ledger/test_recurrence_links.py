@@ -13,9 +13,12 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.common import envelope
-from services.ledger import bootstrap, recording, replay
+from services.ledger import bootstrap, kpis, recording, replay
 from services.ledger.adapters import states
+from services.ledger.domain import cohort
+from services.ledger.domain.cohort import Period, Scope
 from services.ledger.domain.state import CaseState
+from services.ledger.settings import LedgerSettings
 from tests.unit.ledger.stories import START, Story
 
 pytestmark = pytest.mark.stack
@@ -109,3 +112,33 @@ async def test_links_kept_batch_by_batch_equal_the_ones_derived_from_scratch(
     assert sum(1 for link in live.values() if link[3] is not None) >= 10
     await replay.rebuild(engine=engine)
     assert await _links(engine) == live
+
+
+@pytest.mark.parametrize("window_days", [1, 30])
+async def test_the_recurrence_counts_equal_the_reference_for_any_period(
+    engine: AsyncEngine, window_days: int
+) -> None:
+    await bootstrap.migrate(engine)
+    generator = random.Random(window_days)
+    arrived = _arrival(_stories(generator), generator)
+    for offset in range(0, len(arrived), 25):
+        await recording.record_batch(arrived[offset : offset + 25], engine=engine)
+    cases = await _states(engine)
+    settings = LedgerSettings(recurrence_days=window_days)
+    limits = kpis.limits_of(settings)
+    seen = []
+    for first_day, days, as_of_day in ((0, 30, 30), (3, 5, 8), (3, 5, 6), (10, 4, 11)):
+        start = START + timedelta(days=first_day)
+        period = Period(
+            start=start, end=start + timedelta(days=days), as_of=START + timedelta(days=as_of_day)
+        )
+        for scope, by in ((Scope(), None), (Scope(category="noise"), "grid")):
+            report = await kpis.compute(
+                engine=engine, settings=settings, scope=scope, period=period, by=by
+            )
+            in_scope = [case for case in cases if scope.admits(case)]
+            expected = cohort.recurrence(cases, in_scope, period=period, limits=limits)
+            counts = report.overall.counts
+            assert (counts.closed_in_period, counts.recurred) == expected, (period, scope)
+            seen.append(expected)
+    assert any(0 < recurred < closed for closed, recurred in seen)
