@@ -81,9 +81,16 @@ async def follow(
     if not cases:
         return
     database = await driver.of(connection)
-    await database.execute(
-        "delete from ledger_recurrence where incident_id = any($1::uuid[])", cases
-    )
+    # A case keeps a link while it is a closure with a place (overwritten below).
+    lapsed = [
+        state.incident_id
+        for state in after
+        if not _closure(facts_of(state)) and _closure(before.get(state.incident_id, _NONE))
+    ]
+    if lapsed:
+        await database.execute(
+            "delete from ledger_recurrence where incident_id = any($1::uuid[])", lapsed
+        )
     pairs = list(since.items())
     await database.execute(
         _FOLLOW,
@@ -92,6 +99,14 @@ async def follow(
         [moment for _, moment in pairs],
         cases,
     )
+
+
+_NONE: Facts = (None, None, None, None)
+
+
+def _closure(facts: Facts) -> bool:
+    place, category, _, closed = facts
+    return place is not None and category is not None and closed is not None
 
 
 async def rebuild(*, connection: AsyncConnection) -> None:
