@@ -5,7 +5,8 @@
 1. Generates the entries in PostgreSQL with one INSERT … SELECT generate_series (closed loops
    over a year, 9 grids, 60 members, 586 households; some open, transferred or rated). The hash
    columns are placeholders: this measures queries, not the chains (see ledger_ingest).
-2. Replays them into the case projection (`python -m services.ledger replay`'s code).
+2. Replays them into the case projection and the recurrence links (`python -m services.ledger
+   replay`'s code).
 3. Times GET /v1/kpis's computation for several scopes and breakdowns, best of `--repeat`,
    against a baseline: one plain count(*) over the same entries.
 """

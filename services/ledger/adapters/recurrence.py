@@ -10,6 +10,7 @@ category not yet followed by a report before the earliest report time the batch 
 
 import uuid
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import delete, text
@@ -22,6 +23,7 @@ from services.ledger.domain.state import CaseState
 # What a case contributes: a report at (place, category, time) and maybe a closure.
 Facts = tuple[str | None, str | None, datetime | None, datetime | None]
 
+_NONE: Facts = (None, None, None, None)
 _NEXT_REPORT = """
     (select min(n.sort_at) from ledger_incident_state n
      where n.place_key = c.place_key and n.category = c.category
@@ -54,54 +56,58 @@ def facts_of(state: CaseState) -> Facts:
     return (state.place_key, state.category, state.sort_at, state.first_closed_at)
 
 
-def moved(
-    before: Mapping[uuid.UUID, Facts], after: Sequence[CaseState]
-) -> tuple[list[uuid.UUID], dict[tuple[str, str], datetime]]:
-    """The cases whose facts changed, and the earliest report time changed per place/category."""
-    cases: list[uuid.UUID] = []
-    since: dict[tuple[str, str], datetime] = {}
+@dataclass(frozen=True)
+class Moves:
+    """What a batch changed: closures to link again, links to drop, report times per place."""
+
+    closures: list[uuid.UUID]
+    lapsed: list[uuid.UUID]
+    since: dict[tuple[str, str], datetime]
+
+
+def moved(before: Mapping[uuid.UUID, Facts], after: Sequence[CaseState]) -> Moves:
+    """The changed closures, and the earliest report time changed per place and category."""
+    moves = Moves(closures=[], lapsed=[], since={})
     for state in after:
-        old, new = before.get(state.incident_id), facts_of(state)
+        old, new = before.get(state.incident_id, _NONE), facts_of(state)
         if old == new:
             continue
-        cases.append(state.incident_id)
-        for place, category, reported, _ in (old, new) if old else (new,):
+        if _closure(new):
+            moves.closures.append(state.incident_id)
+        elif _closure(old):
+            moves.lapsed.append(state.incident_id)
+        if old[:3] == new[:3]:  # its report did not move: only its own link can change
+            continue
+        for place, category, reported, _ in (old, new):
             if place is None or category is None or reported is None:
                 continue
-            earliest = since.get((place, category))
-            since[(place, category)] = reported if earliest is None else min(earliest, reported)
-    return cases, since
+            earliest = moves.since.get((place, category))
+            moves.since[(place, category)] = (
+                reported if earliest is None else min(earliest, reported)
+            )
+    return moves
 
 
 async def follow(
     *, connection: AsyncConnection, before: Mapping[uuid.UUID, Facts], after: Sequence[CaseState]
 ) -> None:
     """Bring the links up to date after `after` were saved (`before`: their facts until now)."""
-    cases, since = moved(before, after)
-    if not cases:
-        return
+    moves = moved(before, after)
     database = await driver.of(connection)
-    # A case keeps a link while it is a closure with a place (overwritten below).
-    lapsed = [
-        state.incident_id
-        for state in after
-        if not _closure(facts_of(state)) and _closure(before.get(state.incident_id, _NONE))
-    ]
-    if lapsed:
+    if moves.lapsed:
         await database.execute(
-            "delete from ledger_recurrence where incident_id = any($1::uuid[])", lapsed
+            "delete from ledger_recurrence where incident_id = any($1::uuid[])", moves.lapsed
         )
-    pairs = list(since.items())
+    if not moves.closures and not moves.since:
+        return
+    pairs = list(moves.since.items())
     await database.execute(
         _FOLLOW,
         [place for (place, _), _ in pairs],
         [category for (_, category), _ in pairs],
         [moment for _, moment in pairs],
-        cases,
+        moves.closures,
     )
-
-
-_NONE: Facts = (None, None, None, None)
 
 
 def _closure(facts: Facts) -> bool:
