@@ -94,22 +94,25 @@ async def compute(
 ) -> KpiReport:
     """Overall figures for the scope, and per group when `by` names a breakdown."""
     binds = kpi_queries.params(scope, period, limits_of(settings), settings.timezone)
-    overall, grouped = await asyncio.gather(
-        kpi_queries.grouped(engine=engine, by="all", scope=scope, binds=binds),
-        kpi_queries.grouped(engine=engine, by=by, scope=scope, binds=binds) if by else _nothing(),
-    )
+    if by in kpi_queries.WITH_TOTAL:
+        both = await kpi_queries.grouped(engine=engine, by=by, scope=scope, binds=binds, total=True)
+        overall, grouped = both.total, both.rows
+    else:
+        whole, broken_down = await asyncio.gather(
+            kpi_queries.grouped(engine=engine, by="all", scope=scope, binds=binds),
+            kpi_queries.grouped(engine=engine, by=by, scope=scope, binds=binds)
+            if by
+            else _nothing(),
+        )
+        overall, grouped = whole.rows.get("all", {}), broken_down.rows if broken_down else {}
     weights = settings.kpi_weights
-    groups = (
-        [_figures(key or NO_KEY, row, weights) for key, row in sorted(grouped.rows.items())]
-        if grouped
-        else []
-    )
+    groups = [_figures(key or NO_KEY, row, weights) for key, row in sorted(grouped.items())]
     return KpiReport(
         period=period,
         scope=scope,
         timezone=settings.timezone,
         weights=dict(weights),
-        overall=_figures("all", overall.rows.get("all", {}), weights),
+        overall=_figures("all", overall, weights),
         by=by,
         groups=groups,
     )

@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from services.common import envelope
 from services.ledger import metrics
-from services.ledger.adapters import entries, states
+from services.ledger.adapters import entries, recurrence, states
 from services.ledger.domain import chain, projection, records, sequence
 from services.ledger.domain.state import CaseState
 
@@ -82,6 +82,8 @@ async def _project(
     for record in fresh:
         by_incident.setdefault(record.incident_id, []).append(record)
     stored = await states.load(connection=connection, incident_ids=list(by_incident))
+    # The states are changed in place below; the recurrence links need what they were.
+    before = {incident_id: recurrence.facts_of(state) for incident_id, state in stored.items()}
     changed: list[CaseState] = []
     found: list[sequence.Anomaly] = []
     refold: list[uuid.UUID] = []
@@ -104,6 +106,7 @@ async def _project(
             connection=connection, incident_ids=refold, anomalies=refound
         )
     await states.save(connection=connection, states=changed)
+    await recurrence.follow(connection=connection, before=before, after=changed)
     await states.add_anomalies(connection=connection, anomalies=found)
     return found, len(refold)
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from services.ledger.adapters import entries, states
+from services.ledger.adapters import entries, recurrence, states
 from services.ledger.domain import projection, records, sequence
 from services.ledger.domain.state import CaseState
 
@@ -61,5 +61,6 @@ async def rebuild(*, engine: AsyncEngine) -> Rebuilt:
         if current is not None:
             fold(current, history)
         await flush()
+        await recurrence.rebuild(connection=connection)
     logger.info("replayed %(entries)d entries into %(incidents)d cases", totals)
     return Rebuilt(**totals)

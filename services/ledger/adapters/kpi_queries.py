@@ -5,7 +5,7 @@ integration tests check both give the same counts. Group keys come from a fixed 
 """
 
 import asyncio
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import text
@@ -76,11 +76,17 @@ OVERDUE_AT = f"""
 """
 
 
+# Breakdowns in which every case has one key: the whole scope's row comes from the same
+# scans (GROUPING SETS). A case has several members, so `member` runs its total apart.
+WITH_TOTAL = ("grid", "category", "month")
+
+
 @dataclass(frozen=True)
 class Grouped:
-    """Counts and timings per group key, from the four query families."""
+    """Counts and timings per group key, and of the whole scope when asked for."""
 
     rows: dict[str, dict[str, Any]]
+    total: dict[str, Any] = field(default_factory=dict)
 
 
 def _source(by: str) -> str:
@@ -117,83 +123,74 @@ def params(scope: Scope, period: Period, limits: Limits, timezone: str) -> dict[
     }
 
 
+def _head(key: str, total: bool) -> str:
+    """The group key; with `total`, the row of the whole scope comes too (its `grouped` null)."""
+    return f"select {key} as key{', true as grouped' if total else ''}"
+
+
+def _group(total: bool) -> str:
+    return " group by grouping sets ((), (1, 2))" if total else " group by 1"
+
+
 def _cohort(by: str, scope: Scope) -> str:
-    return (
-        f" from {_source(by)} where s.sort_at >= :start and s.sort_at < :end{_scope(scope)}"
-        " group by 1"
-    )
+    return f" from {_source(by)} where s.sort_at >= :start and s.sort_at < :end{_scope(scope)}"
 
 
-def cohort_sql(by: str, scope: Scope) -> str:
+def cohort_sql(by: str, scope: Scope, *, total: bool = False) -> str:
     """Cohort counts per group."""
     counts = ",\n".join(
         f"count(*) filter (where {condition}) as {name}"
         for name, condition in COHORT_COUNTS.items()
     )
-    return f"select {KEYS[by]} as key, {counts}{_cohort(by, scope)}"
+    return f"{_head(KEYS[by], total)}, {counts}{_cohort(by, scope)}{_group(total)}"
 
 
-def members_sql(by: str, scope: Scope) -> str:
-    """Distinct lead handlers per group (hashing a few dozen ids beats count(distinct))."""
-    return (
-        "select key, count(*) as members from ("
-        f"select {KEYS[by]} as key, s.assignee_id{_cohort(by, scope)}, 2"
-        f" having count(*) filter (where {ASSIGNED}) > 0) as handlers group by 1"
-    )
-
-
-def timings_sql(by: str, scope: Scope) -> str:
+def timings_sql(by: str, scope: Scope, *, total: bool = False) -> str:
     """Median and 90th percentile of the two durations per group."""
+    # A scan of its own: it sorts while the counts are taken on another connection.
     timings = ",\n".join(
         f"percentile_cont(array[0.5, 0.9]) within group (order by {value})"
         f" filter (where {condition}) as {name}"
         for name, (value, condition) in TIMINGS.items()
     )
-    return f"select {KEYS[by]} as key, {timings}{_cohort(by, scope)}"
+    return f"{_head(KEYS[by], total)}, {timings}{_cohort(by, scope)}{_group(total)}"
 
 
-def overdue_sql(by: str, scope: Scope) -> str:
-    """Cases open and overdue at `as_of`, whenever they were reported."""
+def members_sql(by: str, scope: Scope, *, total: bool = False) -> str:
+    """Distinct lead handlers per group (hashing a few dozen ids beats count(distinct))."""
     return (
-        f"select {KEYS[by]} as key, count(*) as overdue_open from {_source(by)}"
-        f" where s.sort_at < :as_of and {OVERDUE_AT}{_scope(scope)} group by 1"
+        f"{_head('key', total)}, count(distinct assignee_id) as members from ("
+        f"select {KEYS[by]} as key, s.assignee_id{_cohort(by, scope)} group by 1, 2"
+        f" having count(*) filter (where {ASSIGNED}) > 0) as handlers{_group(total)}"
     )
 
 
-def recurrence_sql(by: str, scope: Scope) -> str:
+def overdue_sql(by: str, scope: Scope, *, total: bool = False) -> str:
+    """Cases open and overdue at `as_of`, whenever they were reported."""
+    return (
+        f"{_head(KEYS[by], total)}, count(*) as overdue_open from {_source(by)}"
+        f" where s.sort_at < :as_of and {OVERDUE_AT}{_scope(scope)}{_group(total)}"
+    )
+
+
+def recurrence_sql(by: str, scope: Scope, *, total: bool = False) -> str:
     """Cases closed in the period, and those that came back within the window.
 
-    One sort instead of a probe per closure: closures and later reports of each place and
-    category are ordered newest first, and a running minimum gives each closure the first
-    report after it. Closures carry their group key, so nothing is joined back.
+    A closure came back when it was reopened by `as_of`, or when the first later report of
+    another case at its place and category (kept per closure in `ledger_recurrence`) is
+    within the window and by `as_of`: there is such a report exactly when the first one is.
     """
-    key = "s.member_ids" if by == "member" else KEYS[by]
-    none = "null::text[]" if by == "member" else "null::text"
-    unnest = " cross join lateral unnest(c.key) as m(member_id)" if by == "member" else ""
     return f"""
-        with points as (
-            select s.place_key, s.category, s.first_closed_at as at, 0 as kind,
-                {key} as key, s.reopened_after_close_at as reopened
-            from ledger_incident_state s
-            where s.first_closed_at >= :start and s.first_closed_at < :end{_scope(scope)}
-            union all
-            select place_key, category, sort_at, 1, {none}, null from ledger_incident_state
-            where place_key is not null and category is not null
-              and sort_at > :start and sort_at <= :as_of and sort_at < :end + :window),
-        closures as (
-            select kind, key, at, reopened, min(at) filter (where kind = 1) over (
-                partition by place_key collate "C", category collate "C" order by at desc, kind
-                rows between unbounded preceding and 1 preceding) as next_report
-            from points)
-        select {"m.member_id" if by == "member" else "c.key"} as key,
-            count(*) as closed_in_period,
-            count(*) filter (where c.reopened <= :as_of
-                or c.next_report <= c.at + :window) as recurred
-        from closures c{unnest} where c.kind = 0 group by 1
+        {_head(KEYS[by], total)}, count(*) as closed_in_period,
+            count(*) filter (where s.reopened_after_close_at <= :as_of
+                or r.next_report_at <= least(s.first_closed_at + :window, :as_of)) as recurred
+        from {_source(by)} left join ledger_recurrence r on r.incident_id = s.incident_id
+        where s.first_closed_at >= :start and s.first_closed_at < :end{_scope(scope)}
+        {_group(total)}
     """
 
 
-def coverage_sql(by: str, scope: Scope) -> str | None:
+def coverage_sql(by: str, scope: Scope, *, total: bool = False) -> str | None:
     """Households on record and those their linked member handled or visited (grid, member).
 
     Two hashed scans: each household's grid and who resolved or reported its cases in
@@ -223,26 +220,33 @@ def coverage_sql(by: str, scope: Scope) -> str | None:
         links as (
             select household_id, linked_member_id as member_id from ledger_incident_state
             where household_id is not null and linked_member_id is not null group by 1, 2)
-        select {key} as key, count(distinct h.household_id) as households_on_record,
+        {_head(key, total)}, count(distinct h.household_id) as households_on_record,
             count(distinct h.household_id) filter (where l.member_id = any(h.visitors))
                 as households_touched
         from households h left join links l on l.household_id = h.household_id
-        where {" and ".join(wanted)} group by 1
+        where {" and ".join(wanted)}{_group(total)}
     """
 
 
-async def grouped(*, engine: AsyncEngine, by: str, scope: Scope, binds: dict[str, Any]) -> Grouped:
-    """Run the query families side by side (one connection each), merged by group key."""
+async def grouped(
+    *, engine: AsyncEngine, by: str, scope: Scope, binds: dict[str, Any], total: bool = False
+) -> Grouped:
+    """Run the query families side by side (one connection each), merged by group key.
+
+    With `total` (for a breakdown in WITH_TOTAL), the whole scope's figures come too.
+    """
     queries = [
-        cohort_sql(by, scope),
-        members_sql(by, scope),
-        timings_sql(by, scope),
-        overdue_sql(by, scope),
-        recurrence_sql(by, scope),
+        cohort_sql(by, scope, total=total),
+        members_sql(by, scope, total=total),
+        timings_sql(by, scope, total=total),
+        overdue_sql(by, scope, total=total),
+        recurrence_sql(by, scope, total=total),
     ]
-    coverage = coverage_sql(by, scope)
+    coverage = coverage_sql(by, scope, total=total)
     if coverage is not None:
         queries.append(coverage)
+    elif total:  # households are not broken down by category or month; the scope's are
+        queries.append(_as_total(coverage_sql("all", scope)))
 
     async def run(sql: str) -> list[dict[str, Any]]:
         async with engine.connect() as connection:
@@ -252,12 +256,21 @@ async def grouped(*, engine: AsyncEngine, by: str, scope: Scope, binds: dict[str
             await connection.execute(text(f"set local work_mem = '{WORK_MEM}'"))
             return [dict(row) for row in (await connection.execute(text(sql), binds)).mappings()]
 
-    rows: dict[str, dict[str, Any]] = {}
+    result = Grouped(rows={})
     for found in await asyncio.gather(*(run(sql) for sql in queries)):
         for row in found:
             key = row.pop("key") or ""
-            rows.setdefault(key, {}).update(_timings(row))
-    return Grouped(rows=rows)
+            if total and row.pop("grouped") is None:
+                result.total.update(_timings(row))
+            else:
+                result.rows.setdefault(key, {}).update(_timings(row))
+    return result
+
+
+def _as_total(sql: str | None) -> str:
+    """A query of the whole scope, its one row marked as the total."""
+    assert sql is not None
+    return f"select t.*, null::bool as grouped from ({sql}) as t"
 
 
 def _timings(row: dict[str, Any]) -> dict[str, Any]:

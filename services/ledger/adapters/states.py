@@ -11,7 +11,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.ledger.adapters import driver
-from services.ledger.adapters.tables import ANOMALY, STATE
+from services.ledger.adapters.tables import ANOMALY, RECURRENCE, STATE
 from services.ledger.domain.sequence import Anomaly
 from services.ledger.domain.state import STATE_FIELDS, CaseState
 
@@ -96,5 +96,6 @@ async def replace_anomalies(
 
 async def clear(*, connection: AsyncConnection) -> None:
     """Empty the projections before a replay (readers keep the old rows until commit)."""
+    await connection.execute(delete(RECURRENCE))
     await connection.execute(delete(ANOMALY))
     await connection.execute(delete(STATE))

@@ -142,7 +142,27 @@ class AnomalyRow(SQLModel, table=True):
     recorded_at: datetime = Field(sa_type=TIMESTAMP)
 
 
+class RecurrenceRow(SQLModel, table=True):
+    """A closed case and the first later report of another case at its place and category.
+
+    Derived from the case states (see `adapters/recurrence.py`), so that 重复发生率 reads one
+    row per closure instead of searching the reports; rebuilt by replay.
+    """
+
+    __tablename__ = "ledger_recurrence"
+    __table_args__ = (
+        Index("ix_ledger_recurrence_next", "place_key", "category", "next_report_at"),
+    )
+
+    incident_id: uuid.UUID = Field(primary_key=True)
+    place_key: str = Field(sa_type=Text)
+    category: str = Field(sa_type=Text)
+    closed_at: datetime = Field(sa_type=TIMESTAMP)
+    next_report_at: datetime | None = _at()
+
+
 ENTRY = LedgerEntryRow.__table__  # type: ignore[attr-defined]
 STATE = IncidentStateRow.__table__  # type: ignore[attr-defined]
 ANOMALY = AnomalyRow.__table__  # type: ignore[attr-defined]
-PROJECTION_TABLES = (STATE, ANOMALY)
+RECURRENCE = RecurrenceRow.__table__  # type: ignore[attr-defined]
+PROJECTION_TABLES = (STATE, ANOMALY, RECURRENCE)

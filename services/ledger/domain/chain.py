@@ -65,13 +65,19 @@ class Entry:
 STORED_FIELDS = tuple(name for name in Entry.__dataclass_fields__ if name != "payload_json")
 
 
+# Built once: json.dumps with these options would build an encoder on every call.
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+
+
 def canonical_json(value: Any) -> bytes:
     """Sorted keys, no spaces, ASCII escapes: the same value always gives the same bytes."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":")).encode()
+    return _CANONICAL.encode(value).encode()
 
 
 def as_utc(moment: datetime) -> datetime:
     """An aware UTC time; a naive one is taken to be UTC already (as PostgreSQL stores it)."""
+    if moment.tzinfo is UTC:
+        return moment
     if moment.tzinfo is None:
         return moment.replace(tzinfo=UTC)
     return moment.astimezone(UTC)
@@ -146,6 +152,16 @@ def link_hash(content: bytes, prev_hash: str) -> str:
     return hashlib.sha256(content + b"\n" + prev_hash.encode()).hexdigest()
 
 
+def link_hashes(content: bytes, prev_hashes: tuple[str, str]) -> tuple[str, str]:
+    """`link_hash` of one content to two previous hashes, hashing the content only once."""
+    started = hashlib.sha256(content)
+    started.update(b"\n")
+    first, second = started.copy(), started
+    first.update(prev_hashes[0].encode())
+    second.update(prev_hashes[1].encode())
+    return first.hexdigest(), second.hexdigest()
+
+
 def seal(
     pending: Sequence[Unsealed],
     *,
@@ -155,11 +171,12 @@ def seal(
 ) -> list[Entry]:
     """Give each event the next place in the global chain and in its incident's chain."""
     sealed: list[Entry] = []
-    incidents = dict(incident_heads)
+    # Positions and hashes as plain tuples inside the loop; Heads only at the edges.
+    incidents = {key: (value.position, value.hash) for key, value in incident_heads.items()}
+    seq, prev_hash = head.position, head.hash
     for event in pending:
-        incident_head = incidents.get(event.incident_id, Head())
-        seq = head.position + 1
-        index = incident_head.position + 1
+        index, incident_prev = incidents.get(event.incident_id, _GENESIS_LINK)
+        seq, index = seq + 1, index + 1
         payload_json = event.payload_json or canonical_json(event.payload).decode()
         content = content_of(
             seq=seq,
@@ -172,23 +189,28 @@ def seal(
             recorded_at=recorded_at,
             payload_json=payload_json,
         )
-        entry = Entry(
-            seq=seq,
-            event_id=event.event_id,
-            incident_id=event.incident_id,
-            incident_index=index,
-            type=event.type,
-            source=event.source,
-            occurred_at=event.occurred_at,
-            recorded_at=recorded_at,
-            payload=event.payload,
-            prev_hash=head.hash,
-            hash=link_hash(content, head.hash),
-            incident_prev_hash=incident_head.hash,
-            incident_hash=link_hash(content, incident_head.hash),
-            payload_json=payload_json,
+        entry_hash, incident_hash = link_hashes(content, (prev_hash, incident_prev))
+        sealed.append(
+            Entry(
+                seq=seq,
+                event_id=event.event_id,
+                incident_id=event.incident_id,
+                incident_index=index,
+                type=event.type,
+                source=event.source,
+                occurred_at=event.occurred_at,
+                recorded_at=recorded_at,
+                payload=event.payload,
+                prev_hash=prev_hash,
+                hash=entry_hash,
+                incident_prev_hash=incident_prev,
+                incident_hash=incident_hash,
+                payload_json=payload_json,
+            )
         )
-        sealed.append(entry)
-        head = Head(seq, entry.hash)
-        incidents[event.incident_id] = Head(index, entry.incident_hash)
+        prev_hash = entry_hash
+        incidents[event.incident_id] = (index, incident_hash)
     return sealed
+
+
+_GENESIS_LINK = (0, GENESIS)

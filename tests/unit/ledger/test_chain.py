@@ -1,6 +1,8 @@
 """The hash chains: an intact ledger verifies; any edit, deletion or reordering is named."""
 
 import dataclasses
+import hashlib
+import json
 import uuid
 from datetime import UTC, datetime
 
@@ -175,3 +177,33 @@ def test_the_fast_content_is_the_canonical_json_of_the_fields(
     slow = chain.canonical_json(chain.body(**fields, payload=payload))
     fast = chain.content_of(**fields, payload_json=chain.canonical_json(payload).decode())
     assert fast == slow
+
+
+@given(content=st.binary(max_size=2000), first=st.text(max_size=64), second=st.text(max_size=64))
+def test_hashing_the_content_once_links_it_as_hashing_it_per_chain(
+    content: bytes, first: str, second: str
+) -> None:
+    assert chain.link_hashes(content, (first, second)) == (
+        chain.link_hash(content, first),
+        chain.link_hash(content, second),
+    )
+
+
+def test_sealing_gives_the_hashes_of_the_published_definition() -> None:
+    entries = _ledger(stories=1)
+    previous = chain.GENESIS
+    for entry in entries:
+        body = chain.body(
+            seq=entry.seq,
+            event_id=entry.event_id,
+            incident_id=entry.incident_id,
+            incident_index=entry.incident_index,
+            type=entry.type,
+            source=entry.source,
+            occurred_at=entry.occurred_at,
+            recorded_at=entry.recorded_at,
+            payload=entry.payload,
+        )
+        content = json.dumps(body, sort_keys=True, separators=(",", ":")).encode()
+        assert entry.hash == hashlib.sha256(content + b"\n" + previous.encode()).hexdigest()
+        previous = entry.hash
