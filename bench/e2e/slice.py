@@ -61,7 +61,7 @@ def running_slice(*, log_level: str = "WARNING") -> Iterator[Slice]:
         ServiceProcess("dispatch", env, log_dir, command="load-demo").run_to_completion()
         asyncio.run(_raise_capacity(database_url))
         processes["intake"] = ServiceProcess("intake", env, log_dir).start()
-        key = integrator.provision_key(env, integrator="bench", extra=("--rate-limit", "10000000"))
+        key = integrator.provision_key(env, integrator="bench", extra=("--rate-limit", "1000000"))
         yield Slice(env, database_url, processes, key["api_key"], log_dir)
     finally:
         for process in processes.values():
