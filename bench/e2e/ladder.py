@@ -6,6 +6,8 @@ from dataclasses import asdict, dataclass
 
 from bench.e2e import load, observe
 
+REFERENCE_RATE = 200
+
 
 def percentile_ms(seconds: list[float], fraction: float) -> float | None:
     """The value below which `fraction` of the samples lie, in milliseconds (nearest rank)."""
@@ -89,7 +91,8 @@ async def climb(
     lag: observe.LagWatch,
     drain_s: float,
 ) -> tuple[list[Step], set[uuid.UUID]]:
-    """Offer each rate in turn; stop climbing after the first rate the system cannot keep up."""
+    """Offer each rate in turn; past 200/s (the reference rate), stop at the first that the
+    system cannot keep up with."""
     steps: list[Step] = []
     accepted: set[uuid.UUID] = set()
     first = 0
@@ -105,7 +108,7 @@ async def climb(
         step = summarise(rate, seconds, sent, watch.recorded, peak_lag=lag.take())
         steps.append(step)
         print(line(step), flush=True)
-        if not step.kept_up:
+        if not step.kept_up and rate >= REFERENCE_RATE:
             break
     return steps, accepted
 
