@@ -16,6 +16,7 @@ Writes bench/results/latest.json and a dated copy, and prints a table.
 
 import argparse
 import asyncio
+import signal
 from datetime import UTC, datetime
 from typing import Any
 
@@ -31,7 +32,8 @@ def arguments() -> argparse.Namespace:
         default=[100, 200, 500, 1000, 1500],
     )
     parser.add_argument("--step-seconds", type=float, default=15.0)
-    parser.add_argument("--drain-seconds", type=float, default=15.0)
+    parser.add_argument("--drain-seconds", type=float, default=15.0, help="quiet time to give up")
+    parser.add_argument("--drain-cap-seconds", type=float, default=240.0)
     parser.add_argument("--connections", type=int, default=96)
     parser.add_argument("--requests", type=int, default=4000, help="closed-loop comparison")
     parser.add_argument("--concurrency", type=int, default=64, help="closed-loop comparison")
@@ -43,14 +45,18 @@ def arguments() -> argparse.Namespace:
     return parser.parse_args()
 
 
+def _stop(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)  # unwinds, so the slice is stopped and removed
+
+
 def main() -> None:
+    signal.signal(signal.SIGTERM, _stop)
     args = arguments()
     started = datetime.now(UTC)
     figures: dict[str, Any] = {}
     with running_slice() as bench_slice:
         figures.update(run.capacity_baselines(bench_slice, args))
-        args.backlog = figures["intake_closed_loop_accepted"]
-        bench_slice.start("dispatch", "ledger")
+        bench_slice.start("dispatch", "ledger", "intake")
         figures.update(asyncio.run(run.end_to_end(bench_slice, args)))
     if args.decisions:
         figures.update(asyncio.run(decision.compare(incidents=args.decisions)))
@@ -59,7 +65,7 @@ def main() -> None:
         **{key: figures[key] for key in figures if key.startswith("decision_")},
         "soak_rss_within_10_percent": figures.get("soak", {}).get("within_10_percent"),
         "started_at": started.isoformat(timespec="seconds"),
-        "settings": {key: value for key, value in vars(args).items() if key not in {"backlog"}},
+        "settings": vars(args),
         "figures": figures,
     }
     print(report.table(record))

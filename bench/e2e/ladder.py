@@ -90,6 +90,7 @@ async def climb(
     watch: observe.LedgerWatch,
     lag: observe.LagWatch,
     drain_s: float,
+    drain_cap_s: float,
 ) -> tuple[list[Step], set[uuid.UUID]]:
     """Offer each rate in turn; past 200/s (the reference rate), stop at the first that the
     system cannot keep up with."""
@@ -104,7 +105,7 @@ async def climb(
         first += len(sent)
         ids = {s.incident_id for s in sent if s.incident_id is not None}
         accepted |= ids
-        await watch.settle(ids, quiet_s=drain_s, within_s=max(60.0, 4 * seconds))
+        await watch.settle(ids, quiet_s=drain_s, within_s=drain_cap_s)
         step = summarise(rate, seconds, sent, watch.recorded, peak_lag=lag.take())
         steps.append(step)
         print(line(step), flush=True)

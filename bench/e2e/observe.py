@@ -27,15 +27,9 @@ class LedgerWatch:
         self._last_seq = 0
         self._task: asyncio.Task[None] | None = None
 
-    async def start(self, *, after_assigned: int = 0, within_s: float = 300) -> None:
-        """Start watching once the ledger holds `after_assigned` assignments (earlier load)."""
+    async def start(self) -> None:
+        """Watch entries recorded from now on."""
         self._connection = await asyncpg.connect(self._database_url)
-        count = "select count(*) from ledger_entry where type = $1"
-        deadline = time.monotonic() + within_s
-        while time.monotonic() < deadline:
-            if await self._connection.fetchval(count, ASSIGNED) >= after_assigned:
-                break
-            await asyncio.sleep(0.5)
         self._last_seq = int(
             await self._connection.fetchval("select coalesce(max(seq), 0) from ledger_entry")
         )

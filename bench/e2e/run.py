@@ -3,7 +3,6 @@
 import argparse
 import asyncio
 import os
-import uuid
 from dataclasses import asdict
 from typing import Any
 
@@ -17,13 +16,14 @@ def capacity_baselines(run: Slice, args: argparse.Namespace) -> dict[str, Any]:
         bare = baselines.closed_loop_rps(
             "bare FastAPI", bare_port, {}, requests=args.requests, concurrency=args.concurrency
         )
-    intake = baselines.closed_loop_rps(
-        "intake",
-        run.intake.port,
-        {"x-api-key": run.api_key},
-        requests=args.requests,
-        concurrency=args.concurrency,
-    )
+    with run.intake_alone() as intake_alone:
+        intake = baselines.closed_loop_rps(
+            "intake",
+            intake_alone.port,
+            {"x-api-key": run.api_key},
+            requests=args.requests,
+            concurrency=args.concurrency,
+        )
     print(bare.line(), flush=True)
     print(intake.line(), flush=True)
     kafka = asyncio.run(
@@ -38,7 +38,6 @@ def capacity_baselines(run: Slice, args: argparse.Namespace) -> dict[str, Any]:
         "bare_fastapi_p99_ms": ladder.percentile_ms(bare.latencies, 0.99),
         "intake_closed_loop_p99_ms": ladder.percentile_ms(intake.latencies, 0.99),
         "intake_statuses": {str(code): n for code, n in intake.statuses.items()},
-        "intake_closed_loop_accepted": intake.statuses[202] + args.requests // 8,
         **kafka,
     }
 
@@ -47,10 +46,9 @@ async def end_to_end(run: Slice, args: argparse.Namespace) -> dict[str, Any]:
     """The rate ladder and the optional soak, then a census of the ledger."""
     watch = observe.LedgerWatch(plain_url(run.database_url))
     metrics_urls = [f"{run.processes[name].url}/metrics" for name in ("dispatch", "ledger")]
-    await watch.start(after_assigned=args.backlog)
+    await watch.start()
     lag = observe.LagWatch(metrics_urls)
     lag.start()
-    accepted: set[uuid.UUID] = set()
     figures: dict[str, Any] = {}
     try:
         if args.rates:
@@ -63,10 +61,17 @@ async def end_to_end(run: Slice, args: argparse.Namespace) -> dict[str, Any]:
                 watch=watch,
                 lag=lag,
                 drain_s=args.drain_seconds,
+                drain_cap_s=args.drain_cap_seconds,
             )
             figures["steps"] = [step.as_dict() for step in steps]
+            # Lost and duplicated are counted over the ladder, once its incidents have settled.
+            await watch.settle(
+                accepted, quiet_s=args.drain_seconds, within_s=args.drain_cap_seconds
+            )
+            figures.update(tally.census(accepted, await watch.census()))
+            figures["consumer_lag_at_census"] = await observe.consumer_lag(metrics_urls)
         if args.soak_minutes:
-            soaked, more = await soak.run(
+            soaked, soak_accepted = await soak.run(
                 run.processes,
                 run.intake.port,
                 run.api_key,
@@ -76,14 +81,17 @@ async def end_to_end(run: Slice, args: argparse.Namespace) -> dict[str, Any]:
                 watch=watch,
                 lag=lag,
             )
-            accepted |= more
+            census = await watch.census()
+            soaked_recorded = sum(
+                1 for incident in soak_accepted if census.get(incident, (0, 0))[1]
+            )
             figures["soak"] = {
                 **asdict(soaked),
                 "rss_growth": soaked.growth(),
                 "within_10_percent": soaked.within(),
+                "accepted": len(soak_accepted),
+                "recorded_by_the_end": soaked_recorded,
             }
-        await watch.settle(accepted, quiet_s=args.drain_seconds, within_s=180)
-        figures.update(tally.census(accepted, await watch.census()))
     finally:
         await lag.stop()
         await watch.stop()

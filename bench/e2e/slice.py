@@ -38,9 +38,20 @@ class Slice:
         return self.processes["intake"]
 
     def start(self, *names: str) -> None:
-        """Start these services (intake alone runs first, for the comparison with the bare app)."""
+        """Start these services on the slice's topics."""
         for name in names:
             self.processes[name] = ServiceProcess(name, self.env, self.log_dir).start()
+
+    @contextmanager
+    def intake_alone(self) -> Iterator[ServiceProcess]:
+        """Intake publishing to a topic of its own, which nothing consumes (the comparison with
+        the bare app measures intake alone and leaves no backlog for the end-to-end run)."""
+        env = {**self.env, "TOPIC_REPORTS": self.env["TOPIC_REPORTS"] + ".alone"}
+        intake = ServiceProcess("intake", env, self.log_dir).start()
+        try:
+            yield intake
+        finally:
+            intake.stop()
 
 
 def plain_url(database_url: str) -> str:
@@ -60,7 +71,6 @@ def running_slice(*, log_level: str = "WARNING") -> Iterator[Slice]:
     try:
         ServiceProcess("dispatch", env, log_dir, command="load-demo").run_to_completion()
         asyncio.run(_raise_capacity(database_url))
-        processes["intake"] = ServiceProcess("intake", env, log_dir).start()
         key = integrator.provision_key(env, integrator="bench", extra=("--rate-limit", "1000000"))
         yield Slice(env, database_url, processes, key["api_key"], log_dir)
     finally:
@@ -89,7 +99,12 @@ async def _remove(env: dict[str, str], server_url: str, name: str) -> None:
     admin = AIOKafkaAdminClient(bootstrap_servers=env["KAFKA_BOOTSTRAP_SERVERS"])
     await admin.start()
     try:
-        ours = [env["TOPIC_REPORTS"], env["TOPIC_LIFECYCLE"], env["TOPIC_DEAD_LETTERS"]]
+        ours = [
+            env["TOPIC_REPORTS"],
+            env["TOPIC_REPORTS"] + ".alone",
+            env["TOPIC_LIFECYCLE"],
+            env["TOPIC_DEAD_LETTERS"],
+        ]
         existing = set(await admin.list_topics())
         if present := [topic for topic in ours if topic in existing]:
             await admin.delete_topics(present)

@@ -10,6 +10,7 @@ def census(accepted: set[uuid.UUID], recorded: dict[uuid.UUID, tuple[int, int]])
     assigned = {incident for incident, (_, first) in recorded.items() if first >= 1}
     return {
         "accepted": len(accepted),
+        "recorded": len(accepted & assigned),
         "lost": len(accepted - assigned),
         "duplicated": sum(1 for reported, first in recorded.values() if reported > 1 or first > 1),
         "recorded_without_answer": len(recorded.keys() - accepted),
