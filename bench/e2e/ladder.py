@@ -10,11 +10,13 @@ REFERENCE_RATE = 200
 
 
 def percentile_ms(seconds: list[float], fraction: float) -> float | None:
-    """The value below which `fraction` of the samples lie, in milliseconds (nearest rank)."""
+    """The value below which `fraction` of the samples lie, in milliseconds (nearest rank);
+    None when that sample never completed."""
     if not seconds:
         return None
     ordered = sorted(seconds)
-    return round(ordered[min(len(ordered) - 1, int(fraction * len(ordered)))] * 1000, 1)
+    value = ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
+    return round(value * 1000, 1) if value != float("inf") else None
 
 
 @dataclass
@@ -53,7 +55,8 @@ def summarise(
     accepted = [s for s in sent if s.incident_id is not None]
     errors = Counter(str(s.status or "no answer") for s in sent if s.incident_id is None)
     done = [(s, recorded[s.incident_id]) for s in accepted if s.incident_id in recorded]
-    e2e = [at - s.scheduled for s, at in done]
+    # An incident not yet recorded when the step's drain ended counts as slower than any.
+    e2e = [at - s.scheduled for s, at in done] + [float("inf")] * (len(accepted) - len(done))
     first = min((s.scheduled for s in sent), default=0.0)
     last_answer = max((s.answered for s in sent), default=first)
     last_recorded = max((at for _, at in done), default=first)

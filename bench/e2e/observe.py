@@ -97,7 +97,7 @@ async def consumer_lag(metrics_urls: list[str]) -> int:
 class LagWatch:
     """The largest consumer lag seen since the last `take`."""
 
-    def __init__(self, metrics_urls: list[str], every_s: float = 0.5) -> None:
+    def __init__(self, metrics_urls: list[str], every_s: float = 1.0) -> None:
         self._urls, self._every_s, self.peak = metrics_urls, every_s, 0
         self._task: asyncio.Task[None] | None = None
 

@@ -36,6 +36,8 @@ def headline(figures: dict[str, Any]) -> dict[str, Any]:
         "peak_consumer_lag": max((step["peak_consumer_lag"] for step in steps), default=None),
         "errors": sum(sum(step["errors"].values()) for step in steps),
         "lost": figures.get("lost"),
+        # With lag left, an unrecorded incident may still be queued: lost is then an upper bound.
+        "lost_is_upper_bound": bool(figures.get("consumer_lag_at_census")),
         "duplicated": figures.get("duplicated"),
         "cpu_count": figures.get("cpu_count"),
     }

@@ -3,6 +3,7 @@
 import argparse
 import asyncio
 import os
+import uuid
 from dataclasses import asdict
 from typing import Any
 
@@ -50,6 +51,8 @@ async def end_to_end(run: Slice, args: argparse.Namespace) -> dict[str, Any]:
     lag = observe.LagWatch(metrics_urls)
     lag.start()
     figures: dict[str, Any] = {}
+    accepted: set[uuid.UUID] = set()
+    soak_accepted: set[uuid.UUID] = set()
     try:
         if args.rates:
             steps, accepted = await ladder.climb(
@@ -64,12 +67,6 @@ async def end_to_end(run: Slice, args: argparse.Namespace) -> dict[str, Any]:
                 drain_cap_s=args.drain_cap_seconds,
             )
             figures["steps"] = [step.as_dict() for step in steps]
-            # Lost and duplicated are counted over the ladder, once its incidents have settled.
-            await watch.settle(
-                accepted, quiet_s=args.drain_seconds, within_s=args.drain_cap_seconds
-            )
-            figures.update(tally.census(accepted, await watch.census()))
-            figures["consumer_lag_at_census"] = await observe.consumer_lag(metrics_urls)
         if args.soak_minutes:
             soaked, soak_accepted = await soak.run(
                 run.processes,
@@ -92,6 +89,13 @@ async def end_to_end(run: Slice, args: argparse.Namespace) -> dict[str, Any]:
                 "accepted": len(soak_accepted),
                 "recorded_by_the_end": soaked_recorded,
             }
+        # Lost and duplicated are counted over the ladder's incidents, as late as possible (a
+        # soak's reports queue behind them, so they have had the soak's time to settle).
+        await watch.settle(accepted, quiet_s=args.drain_seconds, within_s=args.drain_cap_seconds)
+        figures.update(
+            tally.census(accepted, await watch.census(), answered_elsewhere=soak_accepted)
+        )
+        figures["consumer_lag_at_census"] = await observe.consumer_lag(metrics_urls)
     finally:
         await lag.stop()
         await watch.stop()
