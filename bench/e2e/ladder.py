@@ -53,7 +53,11 @@ def summarise(
 ) -> Step:
     """The step's figures: intake answers, and which incidents reached the ledger, and when."""
     accepted = [s for s in sent if s.incident_id is not None]
-    errors = Counter(str(s.status or "no answer") for s in sent if s.incident_id is None)
+    errors = Counter(
+        {-1: "not sent in time", 0: "no answer"}.get(s.status, str(s.status))
+        for s in sent
+        if s.incident_id is None
+    )
     done = [(s, recorded[s.incident_id]) for s in accepted if s.incident_id in recorded]
     # An incident not yet recorded when the step's drain ended counts as slower than any.
     e2e = [at - s.scheduled for s, at in done] + [float("inf")] * (len(accepted) - len(done))

@@ -15,6 +15,7 @@ from services.dispatch import demo_community
 HOUSEHOLDS = [household.id for household in demo_community.generate().households]
 CATEGORIES = ("neighbour_dispute", "paperwork_service", "employment_service", "home_service")
 ANSWER_TIMEOUT_S = 30.0
+SEND_GRACE_S = 5.0
 
 
 @dataclass(frozen=True)
@@ -61,9 +62,14 @@ def request_bytes(port: int, api_key: str, body: bytes) -> bytes:
 async def offer(
     port: int, api_key: str, *, rate: float, seconds: float, connections: int, first: int = 0
 ) -> list[Sent]:
-    """Offer `rate` reports a second for `seconds`; every answer (or failure) is returned."""
+    """Offer `rate` reports a second for `seconds`; every answer (or failure) is returned.
+
+    A report still waiting for a free connection `SEND_GRACE_S` after the last one was due is
+    not sent (status -1): the step stays bounded in time however slow the answers are.
+    """
     due: asyncio.Queue[tuple[int, float] | None] = asyncio.Queue()
     results: list[Sent] = []
+    give_up_at = time.perf_counter() + seconds + SEND_GRACE_S
 
     async def schedule() -> None:
         start = time.perf_counter()
@@ -79,6 +85,9 @@ async def offer(
         stream: tuple[asyncio.StreamReader, asyncio.StreamWriter] | None = None
         while (item := await due.get()) is not None:
             n, scheduled = item
+            if time.perf_counter() > give_up_at:
+                results.append(Sent(scheduled, time.perf_counter(), -1, None))
+                continue
             try:
                 if stream is None:
                     stream = await asyncio.open_connection("127.0.0.1", port)
