@@ -67,15 +67,19 @@ class LedgerWatch:
 
     async def census(self) -> dict[uuid.UUID, tuple[int, int]]:
         """Per incident recorded in this run: (reported entries, first-assignment entries)."""
-        rows = await self._connection.fetch(
-            """select incident_id,
+        connection = await asyncpg.connect(self._database_url)  # the poller holds its own
+        try:
+            rows = await connection.fetch(
+                """select incident_id,
                    count(*) filter (where type = $2),
                    count(*) filter (where type = $3 and (payload->>'attempt')::int = 1)
                from ledger_entry where seq > $1 group by incident_id""",
-            self.first_seq,
-            REPORTED,
-            ASSIGNED,
-        )
+                self.first_seq,
+                REPORTED,
+                ASSIGNED,
+            )
+        finally:
+            await connection.close()
         return {row[0]: (int(row[1]), int(row[2])) for row in rows}
 
 
