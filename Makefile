@@ -7,7 +7,7 @@ STACK := $(PYTHON) deploy/local/stack.py
 # and export its settings into the command that follows.
 WITH_STACK = set -a && eval "$$($(STACK) up)" && set +a &&
 
-.PHONY: venv promtool stack-up stack-down stack-status run test test-unit lint lock clean
+.PHONY: venv promtool stack-up stack-down stack-status run test test-unit bench soak lint lock clean
 
 $(BIN)/.installed: requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,16 @@ run: venv
 
 test: venv promtool
 	@$(WITH_STACK) $(BIN)/python -m pytest -p no:cacheprovider
+
+# End to end at increasing rates beside its baselines (not part of `make test`); writes
+# bench/results/latest.json and a dated copy. BENCH_ARGS passes options, e.g. --rates 100,200.
+bench: venv
+	@$(WITH_STACK) $(BIN)/python -m bench.e2e $(BENCH_ARGS)
+
+# The same run with a soak at 200 incidents/s for SOAK_MINUTES (10) minutes.
+SOAK_MINUTES ?= 10
+soak: venv
+	@$(WITH_STACK) $(BIN)/python -m bench.e2e --soak-minutes $(SOAK_MINUTES) $(BENCH_ARGS)
 
 test-unit: venv
 	$(BIN)/python -m pytest -p no:cacheprovider tests/unit

@@ -78,6 +78,12 @@ class ServiceProcess:
             time.sleep(0.2)
         raise TimeoutError(f"{self.name} not ready in {within_s} s:\n{self.log_tail()}")
 
+    @property
+    def pid(self) -> int | None:
+        """The running process's id, or None when it is not running."""
+        running = self._process is not None and self._process.poll() is None
+        return self._process.pid if running and self._process else None
+
     def kill(self) -> None:
         """SIGKILL: no shutdown hooks, no final commits."""
         if self._process and self._process.poll() is None:

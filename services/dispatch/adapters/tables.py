@@ -12,8 +12,14 @@ def _timestamp(nullable: bool = True) -> Column:  # type: ignore[type-arg]
     return Column(DateTime(timezone=True), nullable=nullable)
 
 
+# A grid's bounding box as a PostgreSQL box; its GiST index finds the grids that may hold a
+# point without reading every grid (locating a point stays flat as the city grows).
+GRID_BOX = "box(point(min_lon, min_lat), point(max_lon, max_lat))"
+
+
 class GridRow(SQLModel, table=True):
     __tablename__ = "dispatch_grid"
+    __table_args__ = (Index("ix_dispatch_grid_box", text(GRID_BOX), postgresql_using="gist"),)
 
     id: str = Field(primary_key=True)
     name: str

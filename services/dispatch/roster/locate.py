@@ -51,7 +51,8 @@ def locate(
     """The incident's grid and how it was found; (None, UNLOCATED) when nothing places it.
 
     `household_grid_id` and `camera_grid_id` are the grids of the household and camera the
-    report names (None when it names none or an unknown one); `grids` are all the grids.
+    report names (None when it names none or an unknown one); `grids` are the grids that may
+    be chosen: every grid, or at least the named one and those that may hold the point.
     """
     if household_grid_id is not None:
         return Location(household_grid_id, How.HOUSEHOLD)

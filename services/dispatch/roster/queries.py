@@ -3,7 +3,7 @@
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import func, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import cast, col, select
@@ -96,10 +96,17 @@ async def camera(*, session: AsyncSession, camera_id: str) -> Camera | None:
     return repository.camera_entity(row) if row else None
 
 
-async def grid_areas(*, session: AsyncSession) -> list[locate.GridArea]:
-    """Every grid with the boundary locate tests points against."""
-    rows = (await session.execute(select(tables.GridRow))).scalars().all()
-    shapes = await _shapes(session, None)
+async def grid_areas_at(*, session: AsyncSession, point: locate.Point) -> list[locate.GridArea]:
+    """The grids whose bounding box holds the point, with their boundaries.
+
+    Every write keeps a grid's box columns around its boundary (a grid without a box has no
+    boundary), so these are all the grids that can hold the point; the GiST index on the box
+    finds them among any number of grids.
+    """
+    at = "box(point(:lon ::float8, :lat ::float8), point(:lon ::float8, :lat ::float8))"
+    holds = text(f"{tables.GRID_BOX} @> {at}").bindparams(lon=point.lon, lat=point.lat)
+    rows = (await session.execute(select(tables.GridRow).where(holds))).scalars().all()
+    shapes = await _shapes(session, [row.id for row in rows])
     return [
         locate.GridArea(row.id, repository.grid_entity(row, shapes.get(row.id)).boundary)
         for row in rows
@@ -117,13 +124,19 @@ async def locate_incident(
     """Load what triage needs for a report and say which grid it belongs to, and how."""
     found_household = await session.get(tables.HouseholdRow, household_id) if household_id else None
     found_camera = await session.get(tables.CameraRow, camera_id) if camera_id else None
-    needs_grids = found_household is None and (grid_id is not None or point is not None)
+    # Only the grids locate can choose: the named one, and those whose box holds the point.
+    grids: dict[str, locate.GridArea] = {}
+    if found_household is None and point is not None:
+        grids = {area.grid_id: area for area in await grid_areas_at(session=session, point=point)}
+    if found_household is None and grid_id is not None and grid_id not in grids:
+        if await session.get(tables.GridRow, grid_id) is not None:
+            grids[grid_id] = locate.GridArea(grid_id, None)
     return locate.locate(
         household_grid_id=found_household.grid_id if found_household else None,
         reported_grid_id=grid_id,
         point=point,
         camera_grid_id=found_camera.grid_id if found_camera else None,
-        grids=await grid_areas(session=session) if needs_grids else [],
+        grids=list(grids.values()),
     )
 
 

@@ -1,0 +1,125 @@
+"""The baselines, on the same machine in the same run: a bare FastAPI endpoint parsing the same
+body (through `bench.intake_vs_bare`), and a raw aiokafka producer and consumer."""
+
+import asyncio
+import os
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import httpx
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+
+from bench import intake_vs_bare
+from bench.e2e import load
+from services.demo.processes import ROOT, free_port
+
+
+@contextmanager
+def bare_app() -> Iterator[int]:
+    """The bare FastAPI app in its own process; yields its port."""
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, str(ROOT / "bench" / "bare_app.py"), str(port)],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    try:
+        _wait_for(f"http://127.0.0.1:{port}/docs")
+        yield port
+    finally:
+        process.terminate()
+        process.wait(10)
+
+
+def closed_loop_rps(
+    name: str, port: int, headers: dict[str, str], *, requests: int, concurrency: int
+) -> intake_vs_bare.Result:
+    """Requests/s with `concurrency` connections each waiting for its answer, after a warm-up."""
+    for count in (requests // 8, requests):
+        result = asyncio.run(
+            intake_vs_bare.drive(
+                name,
+                port,
+                requests=count,
+                concurrency=concurrency,
+                headers=headers,
+                fresh_key=False,
+            )
+        )
+    return result
+
+
+async def raw_kafka(bootstrap: str, *, messages: int, partitions: int) -> dict[str, float]:
+    """A raw producer (acks=all, idempotent) and consumer over a topic of its own, deleted after."""
+    topic = f"bench.{uuid.uuid4().hex[:10]}.raw"
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        await admin.create_topics([NewTopic(topic, partitions, 1)])
+        produced = await _produce(bootstrap, topic, messages)
+        consumed = await _consume(bootstrap, topic, messages)
+        await admin.delete_topics([topic])
+    finally:
+        await admin.close()
+    return {"raw_kafka_produce_per_s": produced, "raw_kafka_consume_per_s": consumed}
+
+
+async def _produce(bootstrap: str, topic: str, messages: int) -> float:
+    producer = AIOKafkaProducer(
+        bootstrap_servers=bootstrap, acks="all", enable_idempotence=True, linger_ms=2
+    )
+    await producer.start()
+    # The same size as a report, each keyed by its incident, 256 awaited sends in flight.
+    value = load.report_body(0) * 2
+    in_flight = asyncio.Semaphore(256)
+
+    async def send() -> None:
+        async with in_flight:
+            await producer.send_and_wait(topic, value, key=uuid.uuid4().bytes)
+
+    try:
+        started = time.perf_counter()
+        await asyncio.gather(*(send() for _ in range(messages)))
+        return round(messages / (time.perf_counter() - started), 1)
+    finally:
+        await producer.stop()
+
+
+async def _consume(bootstrap: str, topic: str, messages: int) -> float:
+    consumer = AIOKafkaConsumer(
+        topic,
+        bootstrap_servers=bootstrap,
+        group_id=f"{topic}.group",
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+        isolation_level="read_committed",
+    )
+    await consumer.start()
+    try:
+        seen, started = 0, 0.0
+        while seen < messages:
+            batch = await consumer.getmany(timeout_ms=1000, max_records=500)
+            if batch and not started:
+                started = time.perf_counter()
+            seen += sum(len(records) for records in batch.values())
+            if batch:
+                await consumer.commit()
+        return round(messages / (time.perf_counter() - started), 1)
+    finally:
+        await consumer.stop()
+
+
+def _wait_for(url: str, within_s: float = 30) -> None:
+    deadline = time.monotonic() + within_s
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(url).status_code == 200:
+                return
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    raise TimeoutError(f"{url} did not answer")

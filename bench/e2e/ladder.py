@@ -1,0 +1,132 @@
+"""The rate ladder: each rate offered for a bounded time, then the step's figures."""
+
+import uuid
+from collections import Counter
+from dataclasses import asdict, dataclass
+
+from bench.e2e import load, observe
+
+REFERENCE_RATE = 200
+
+
+def percentile_ms(seconds: list[float], fraction: float) -> float | None:
+    """The value below which `fraction` of the samples lie, in milliseconds (nearest rank);
+    None when that sample never completed."""
+    if not seconds:
+        return None
+    ordered = sorted(seconds)
+    value = ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
+    return round(value * 1000, 1) if value != float("inf") else None
+
+
+@dataclass
+class Step:
+    rate: int
+    seconds: float
+    offered: int
+    accepted: int
+    errors: dict[str, int]
+    intake_rps: float
+    intake_p50_ms: float | None
+    intake_p95_ms: float | None
+    intake_p99_ms: float | None
+    recorded: int
+    lost: int
+    e2e_incidents_per_s: float
+    e2e_p50_ms: float | None
+    e2e_p95_ms: float | None
+    e2e_p99_ms: float | None
+    peak_consumer_lag: int
+    kept_up: bool
+
+    def as_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+
+def summarise(
+    rate: int,
+    seconds: float,
+    sent: list[load.Sent],
+    recorded: dict[uuid.UUID, float],
+    *,
+    peak_lag: int,
+) -> Step:
+    """The step's figures: intake answers, and which incidents reached the ledger, and when."""
+    accepted = [s for s in sent if s.incident_id is not None]
+    errors = Counter(
+        {-1: "not sent in time", 0: "no answer"}.get(s.status, str(s.status))
+        for s in sent
+        if s.incident_id is None
+    )
+    done = [(s, recorded[s.incident_id]) for s in accepted if s.incident_id in recorded]
+    # An incident not yet recorded when the step's drain ended counts as slower than any.
+    e2e = [at - s.scheduled for s, at in done] + [float("inf")] * (len(accepted) - len(done))
+    first = min((s.scheduled for s in sent), default=0.0)
+    last_answer = max((s.answered for s in sent), default=first)
+    last_recorded = max((at for _, at in done), default=first)
+    e2e_rate = len(done) / (last_recorded - first) if last_recorded > first else 0.0
+    return Step(
+        rate=rate,
+        seconds=seconds,
+        offered=len(sent),
+        accepted=len(accepted),
+        errors=dict(errors),
+        intake_rps=round(len(accepted) / max(last_answer - first, 1e-9), 1),
+        intake_p50_ms=percentile_ms([s.intake_s for s in accepted], 0.50),
+        intake_p95_ms=percentile_ms([s.intake_s for s in accepted], 0.95),
+        intake_p99_ms=percentile_ms([s.intake_s for s in accepted], 0.99),
+        recorded=len(done),
+        lost=len(accepted) - len(done),
+        e2e_incidents_per_s=round(e2e_rate, 1),
+        e2e_p50_ms=percentile_ms(e2e, 0.50),
+        e2e_p95_ms=percentile_ms(e2e, 0.95),
+        e2e_p99_ms=percentile_ms(e2e, 0.99),
+        peak_consumer_lag=peak_lag,
+        # Keeping up: everything offered was accepted and recorded at (nearly) the offered rate.
+        kept_up=not errors and len(done) == len(accepted) and e2e_rate >= 0.9 * rate,
+    )
+
+
+async def climb(
+    port: int,
+    api_key: str,
+    *,
+    rates: list[int],
+    seconds: float,
+    connections: int,
+    watch: observe.LedgerWatch,
+    lag: observe.LagWatch,
+    drain_s: float,
+    drain_cap_s: float,
+) -> tuple[list[Step], set[uuid.UUID]]:
+    """Offer each rate in turn; past 200/s (the reference rate), stop at the first that the
+    system cannot keep up with."""
+    steps: list[Step] = []
+    accepted: set[uuid.UUID] = set()
+    first = 0
+    for rate in rates:
+        lag.take()
+        sent = await load.offer(
+            port, api_key, rate=rate, seconds=seconds, connections=connections, first=first
+        )
+        first += len(sent)
+        ids = {s.incident_id for s in sent if s.incident_id is not None}
+        accepted |= ids
+        await watch.settle(ids, quiet_s=drain_s, within_s=drain_cap_s)
+        step = summarise(rate, seconds, sent, watch.recorded, peak_lag=lag.take())
+        steps.append(step)
+        print(line(step), flush=True)
+        if not step.kept_up and rate >= REFERENCE_RATE:
+            break
+    return steps, accepted
+
+
+def line(step: Step) -> str:
+    """One row of the printed ladder."""
+    return (
+        f"{step.rate:>6}/s offered {step.offered:>6}  accepted {step.accepted:>6}  "
+        f"intake p99 {step.intake_p99_ms} ms  e2e {step.e2e_incidents_per_s:>7.1f}/s "
+        f"p50 {step.e2e_p50_ms} p99 {step.e2e_p99_ms} ms  lag≤{step.peak_consumer_lag}  "
+        f"lost {step.lost}  errors {sum(step.errors.values())}  "
+        f"{'kept up' if step.kept_up else 'fell behind'}"
+    )

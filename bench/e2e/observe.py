@@ -1,0 +1,123 @@
+"""Watching the far end: when each incident's assignment is recorded in the ledger, and lag.
+
+The ledger is read straight from its table (`ledger_entry`, in the run's private database)
+every few milliseconds: an incident counts as done end to end when its
+`incident.assigned` entry is visible there. Consumer lag comes from the services' own
+`gridloop_consumer_lag` gauges.
+"""
+
+import asyncio
+import time
+import uuid
+
+import asyncpg
+import httpx
+
+ASSIGNED = "gridloop.incident.assigned.v1"
+REPORTED = "gridloop.incident.reported.v1"
+POLL_S = 0.02
+
+
+class LedgerWatch:
+    """First time each incident's assignment became visible in the ledger (perf_counter)."""
+
+    def __init__(self, database_url: str) -> None:
+        self._database_url = database_url
+        self.recorded: dict[uuid.UUID, float] = {}
+        self._last_seq = 0
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        """Watch entries recorded from now on."""
+        self._connection = await asyncpg.connect(self._database_url)
+        self._last_seq = int(
+            await self._connection.fetchval("select coalesce(max(seq), 0) from ledger_entry")
+        )
+        self.first_seq = self._last_seq
+        self._task = asyncio.create_task(self._poll())
+
+    async def stop(self) -> None:
+        if self._task:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+        await self._connection.close()
+
+    async def _poll(self) -> None:
+        query = "select seq, incident_id, type from ledger_entry where seq > $1 order by seq"
+        while True:
+            rows = await self._connection.fetch(query, self._last_seq)
+            now = time.perf_counter()
+            for seq, incident_id, kind in rows:
+                if kind == ASSIGNED:
+                    self.recorded.setdefault(incident_id, now)
+                self._last_seq = max(self._last_seq, seq)
+            await asyncio.sleep(POLL_S)
+
+    async def settle(self, expected: set[uuid.UUID], *, quiet_s: float, within_s: float) -> None:
+        """Wait until every expected incident is recorded, nothing new came for `quiet_s`, or
+        `within_s` has passed."""
+        seen, quiet_since = len(self.recorded), time.monotonic()
+        deadline = quiet_since + within_s
+        while not expected <= self.recorded.keys() and time.monotonic() < deadline:
+            await asyncio.sleep(0.2)
+            if len(self.recorded) != seen:
+                seen, quiet_since = len(self.recorded), time.monotonic()
+            elif time.monotonic() - quiet_since > quiet_s:
+                return
+
+    async def census(self) -> dict[uuid.UUID, tuple[int, int]]:
+        """Per incident recorded in this run: (reported entries, first-assignment entries)."""
+        connection = await asyncpg.connect(self._database_url)  # the poller holds its own
+        try:
+            rows = await connection.fetch(
+                """select incident_id,
+                   count(*) filter (where type = $2),
+                   count(*) filter (where type = $3 and (payload->>'attempt')::int = 1)
+               from ledger_entry where seq > $1 group by incident_id""",
+                self.first_seq,
+                REPORTED,
+                ASSIGNED,
+            )
+        finally:
+            await connection.close()
+        return {row[0]: (int(row[1]), int(row[2])) for row in rows}
+
+
+async def consumer_lag(metrics_urls: list[str]) -> int:
+    """Records not yet consumed, summed over every service's consumer groups and partitions."""
+    total = 0.0
+    async with httpx.AsyncClient(timeout=2) as client:
+        for url in metrics_urls:
+            try:
+                text = (await client.get(url)).text
+            except httpx.HTTPError:
+                continue
+            for line in text.splitlines():
+                if line.startswith("gridloop_consumer_lag{"):
+                    total += float(line.rsplit(" ", 1)[1])
+    return int(total)
+
+
+class LagWatch:
+    """The largest consumer lag seen since the last `take`."""
+
+    def __init__(self, metrics_urls: list[str], every_s: float = 1.0) -> None:
+        self._urls, self._every_s, self.peak = metrics_urls, every_s, 0
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._sample())
+
+    async def stop(self) -> None:
+        if self._task:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+
+    def take(self) -> int:
+        peak, self.peak = self.peak, 0
+        return peak
+
+    async def _sample(self) -> None:
+        while True:
+            self.peak = max(self.peak, await consumer_lag(self._urls))
+            await asyncio.sleep(self._every_s)

@@ -1,0 +1,123 @@
+"""A private slice of the running stack for one benchmark run, removed afterwards.
+
+Its own database, topics, consumer groups and Redis namespace; the three services run as
+real processes on loopback, dispatch with the demo community loaded.
+"""
+
+import asyncio
+import tempfile
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import asyncpg
+from aiokafka.admin import AIOKafkaAdminClient
+from redis.asyncio import Redis
+
+from services.demo import integrator
+from services.demo.processes import ServiceProcess
+from tests.support import stack
+
+# Officers close cases in real life; here nobody does, so a capacity this large keeps every
+# report on the ladder's first rung (the household's linked member) for the whole run.
+UNBOUNDED_CAPACITY = 1_000_000
+
+
+@dataclass
+class Slice:
+    env: dict[str, str]
+    database_url: str
+    processes: dict[str, ServiceProcess]
+    api_key: str
+    log_dir: Path
+
+    @property
+    def intake(self) -> ServiceProcess:
+        return self.processes["intake"]
+
+    def start(self, *names: str) -> None:
+        """Start these services on the slice's topics."""
+        for name in names:
+            self.processes[name] = ServiceProcess(name, self.env, self.log_dir).start()
+
+    @contextmanager
+    def intake_alone(self) -> Iterator[ServiceProcess]:
+        """Intake publishing to a topic of its own, which nothing consumes (the comparison with
+        the bare app measures intake alone and leaves no backlog for the end-to-end run)."""
+        env = {**self.env, "TOPIC_REPORTS": self.env["TOPIC_REPORTS"] + ".alone"}
+        intake = ServiceProcess("intake", env, self.log_dir).start()
+        try:
+            yield intake
+        finally:
+            intake.stop()
+
+
+def plain_url(database_url: str) -> str:
+    """The URL asyncpg understands."""
+    return database_url.replace("postgresql+asyncpg://", "postgresql://")
+
+
+@contextmanager
+def running_slice(*, log_level: str = "WARNING") -> Iterator[Slice]:
+    """Create the slice, start the services, yield; then stop them and remove what was made."""
+    infra = stack.stack_env()
+    name = f"gridloop_bench_{uuid.uuid4().hex[:12]}"
+    database_url = asyncio.run(stack.create_database(infra["DATABASE_URL"], name))
+    env = {**stack.isolated_settings(infra, database_url=database_url), "LOG_LEVEL": log_level}
+    log_dir = Path(tempfile.mkdtemp(prefix="gridloop-bench-"))
+    processes: dict[str, ServiceProcess] = {}
+    try:
+        ServiceProcess("dispatch", env, log_dir, command="load-demo").run_to_completion()
+        asyncio.run(_raise_capacity(database_url))
+        key = integrator.provision_key(env, integrator="bench", extra=("--rate-limit", "1000000"))
+        yield Slice(env, database_url, processes, key["api_key"], log_dir)
+    finally:
+        for process in processes.values():
+            process.stop()
+        asyncio.run(_remove(env, infra["DATABASE_URL"], name))
+
+
+async def _raise_capacity(database_url: str) -> None:
+    connection = await asyncpg.connect(plain_url(database_url))
+    try:
+        await connection.execute(
+            "update dispatch_member set case_capacity = $1", UNBOUNDED_CAPACITY
+        )
+    finally:
+        await connection.close()
+
+
+async def _remove(env: dict[str, str], server_url: str, name: str) -> None:
+    """Drop the database, delete the topics and the Redis keys of the namespace."""
+    connection = await asyncpg.connect(stack.with_database(plain_url(server_url), "postgres"))
+    try:
+        await connection.execute(f'drop database if exists "{name}" with (force)')
+    finally:
+        await connection.close()
+    admin = AIOKafkaAdminClient(bootstrap_servers=env["KAFKA_BOOTSTRAP_SERVERS"])
+    await admin.start()
+    try:
+        ours = [
+            env["TOPIC_REPORTS"],
+            env["TOPIC_REPORTS"] + ".alone",
+            env["TOPIC_LIFECYCLE"],
+            env["TOPIC_DEAD_LETTERS"],
+        ]
+        existing = set(await admin.list_topics())
+        if present := [topic for topic in ours if topic in existing]:
+            await admin.delete_topics(present)
+    finally:
+        await admin.close()
+    await remove_namespace(env["REDIS_URL"], env["DISPATCH_REDIS_NAMESPACE"])
+
+
+async def remove_namespace(redis_url: str, namespace: str) -> None:
+    """Delete every key whose name carries the namespace (it is unique to one run)."""
+    redis = Redis.from_url(redis_url)
+    try:
+        async for key in redis.scan_iter(match=f"*{namespace}*", count=1000):
+            await redis.delete(key)
+    finally:
+        await redis.aclose()
