@@ -13,7 +13,7 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import IllegalStateError
 from aiokafka.structs import ConsumerRecord
 
-from services.common import envelope, metrics, observability
+from services.common import envelope, failpoints, metrics, observability
 from services.common.settings import InfraSettings
 
 logger = logging.getLogger(__name__)
@@ -241,6 +241,7 @@ class ConsumerLoop:
         if events:
             for event_id, reason in await self._handle_batch(events) or ():
                 await self._dead_letter(record_of[event_id], reason)
+        failpoints.reach("consumer.before_commit")
         await self._consumer.commit({partition: records[-1].offset + 1})
 
     async def _dead_letter(self, record: ConsumerRecord, reason: str) -> None:

@@ -78,6 +78,10 @@ class ServiceProcess:
             time.sleep(0.2)
         raise TimeoutError(f"{self.name} not ready in {within_s} s:\n{self.log_tail()}")
 
+    def exit_status(self) -> int | None:
+        """The exit status once the process has ended; None while it runs (or never ran)."""
+        return self._process.poll() if self._process else None
+
     def kill(self) -> None:
         """SIGKILL: no shutdown hooks, no final commits."""
         if self._process and self._process.poll() is None:
