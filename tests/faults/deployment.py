@@ -43,6 +43,10 @@ class Deployment:
         await asyncio.to_thread(process.start, ready_within_s=READY_WITHIN_S)
         return process
 
+    async def start_together(self, *names: str) -> None:
+        """Start several processes at once (each one waits for its own readiness)."""
+        await asyncio.gather(*(self.start(name) for name in names))
+
     async def kill(self, name: str) -> None:
         """SIGKILL one process."""
         await asyncio.to_thread(self.current[name].kill)

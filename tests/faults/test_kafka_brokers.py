@@ -17,8 +17,7 @@ SERVICES = ("dispatch", "ledger", "intake")
 
 
 async def start_all(deployment: Deployment, *, count: int, seed: int) -> ReportStream:
-    for name in SERVICES:
-        await deployment.start(name)
+    await deployment.start_together(*SERVICES)
     return ReportStream(lambda: deployment.url("intake"), count=count, seed=seed)
 
 

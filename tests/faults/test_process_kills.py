@@ -1,8 +1,8 @@
-"""A service process dies mid-stream (at a failpoint, or by SIGKILL) and is started again.
+"""Service processes die mid-stream (at failpoints, or by SIGKILL) and are started again.
 
-Failpoints put the death exactly where at-least-once delivery is tested hardest: after the
-effect is durable but before the offset commit, after dispatch's commit but before its
-publish, and after the broker has a report but before intake answers 202.
+Failpoints put each death exactly where at-least-once delivery is tested hardest: after the
+effect is durable but before the offset commit (dispatch and ledger), after dispatch's commit
+but before its publish, and after the broker has a report but before intake answers 202.
 """
 
 import asyncio
@@ -10,58 +10,51 @@ import random
 
 import pytest
 
+from services.common import failpoints
 from tests.faults import invariants
 from tests.faults.deployment import Deployment
 from tests.faults.stream import ReportStream
 
 SERVICES = ("dispatch", "ledger", "intake")
+# Each service's deaths, in order: after each one it is started again with the next armed.
+DEATHS = {
+    "dispatch": ["consumer.before_commit=3", "dispatch.before_publish=20"],
+    "ledger": ["consumer.before_commit=4"],
+    "intake": ["intake.before_answer=40"],
+}
 
 
-async def start_all(deployment: Deployment, **failpoints: str) -> None:
-    for name in SERVICES:
-        await deployment.start(name, failpoint=failpoints.get(name))
+async def die_at_each(deployment: Deployment, name: str, armed: list[str]) -> list[int]:
+    """Wait for each armed failpoint to end `name`; start it again with the next one armed."""
+    statuses = []
+    for next_failpoint in [*armed[1:], None]:
+        statuses.append(await deployment.wait_exit(name, within_s=120))
+        await deployment.start(name, failpoint=next_failpoint)
+    return statuses
 
 
-def stream_for(deployment: Deployment, *, count: int, seed: int) -> ReportStream:
-    return ReportStream(lambda: deployment.url("intake"), count=count, seed=seed)
-
-
-async def die_and_come_back(deployment: Deployment, name: str) -> int:
-    """Wait for the armed failpoint to end `name`, then start it again, disarmed."""
-    status = await deployment.wait_exit(name, within_s=90)
-    await deployment.start(name)
-    return status
-
-
-@pytest.mark.timeout(300)
-@pytest.mark.parametrize(
-    ("service", "failpoint"),
-    [
-        ("dispatch", "consumer.before_commit=3"),
-        ("dispatch", "dispatch.before_publish=25"),
-        ("ledger", "consumer.before_commit=4"),
-        ("intake", "intake.before_answer=40"),
-    ],
-)
-async def test_a_service_dying_at_a_failpoint_loses_and_doubles_nothing(
-    deployment: Deployment, service: str, failpoint: str
+@pytest.mark.timeout(600)
+async def test_services_dying_at_failpoints_lose_and_double_nothing(
+    deployment: Deployment,
 ) -> None:
-    await start_all(deployment, **{service: failpoint})
-    stream = stream_for(deployment, count=100, seed=11)
+    await asyncio.gather(*(deployment.start(name, failpoint=DEATHS[name][0]) for name in SERVICES))
+    stream = ReportStream(lambda: deployment.url("intake"), count=120, seed=11)
     posting = asyncio.create_task(stream.post_all())
-    status = await die_and_come_back(deployment, service)
+    statuses = await asyncio.gather(
+        *(die_at_each(deployment, name, DEATHS[name]) for name in SERVICES)
+    )
     await posting
-    assert status == 86, deployment.log_tails(service)
+    assert statuses == [[failpoints.EXIT_STATUS] * len(DEATHS[name]) for name in SERVICES]
+    assert stream.retries > 0, "intake died before answering, yet no report was retried"
     await invariants.check(deployment.env, set(stream.accepted))
 
 
-@pytest.mark.timeout(420)
+@pytest.mark.timeout(600)
 async def test_every_service_killed_at_random_moments_loses_and_doubles_nothing(
     deployment: Deployment,
 ) -> None:
-    await start_all(deployment)
-    stream = stream_for(deployment, count=150, seed=12)
-    stream.per_second = 15
+    await deployment.start_together(*SERVICES)
+    stream = ReportStream(lambda: deployment.url("intake"), count=120, seed=12, per_second=10)
     posting = asyncio.create_task(stream.post_all())
     chance = random.Random(12)
     for round_ in range(6):

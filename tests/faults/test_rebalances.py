@@ -18,8 +18,7 @@ from tests.faults.stream import ReportStream
 async def test_consumers_joining_and_leaving_mid_stream_double_nothing(
     deployment: Deployment,
 ) -> None:
-    for name in ("dispatch", "dispatch-2", "ledger", "ledger-2", "intake"):
-        await deployment.start(name)
+    await deployment.start_together("dispatch", "dispatch-2", "ledger", "ledger-2", "intake")
     stream = ReportStream(lambda: deployment.url("intake"), count=150, seed=41, per_second=5)
     posting = asyncio.create_task(stream.post_all())
     await stream.reached(20)

@@ -15,8 +15,7 @@ POSTGRES_AWAY_S = 30
 
 
 async def start_all(deployment: Deployment) -> ReportStream:
-    for name in SERVICES:
-        await deployment.start(name)
+    await deployment.start_together(*SERVICES)
     return ReportStream(lambda: deployment.url("intake"), count=100, seed=21)
 
 
