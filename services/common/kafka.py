@@ -179,8 +179,10 @@ class ConsumerLoop:
         max_records: int = 500,
         retry_delay_s: float = 1.0,
         stall_after_s: float = STALL_AFTER_S,
+        renew: Callable[[], AIOKafkaConsumer] | None = None,
     ) -> None:
         self._consumer = consumer
+        self._renew = renew
         self._group = consumer_group
         self._topics = list(topics)
         self._handle_batch = handle_batch
@@ -196,18 +198,38 @@ class ConsumerLoop:
             metrics.CONSUMER_BATCH_FAILURES.labels(consumer_group, topic)
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Consume until `stop` is set; a failing batch is retried from its first record."""
-        self._consumer.subscribe(self._topics, listener=_LogRebalance())
+        """Consume until `stop` is set; a failing batch is retried from its first record.
+
+        With `renew`, a consumer whose fetches the broker stopped answering (aiokafka can stay
+        wedged on stale leaders after a broker restart) is replaced by a new one, which
+        resumes from the committed offsets.
+        """
         self.progress.started()
         try:
-            await self._consumer.start()
-            try:
-                while not stop.is_set():
-                    await self._poll_once()
-            finally:
-                await self._consumer.stop()
+            while await self._consume(stop):
+                assert self._renew is not None
+                self._consumer = self._renew()
+                self.progress.assigned(())
+                self.progress.started()
         finally:
             self.progress.stopped()
+
+    async def _consume(self, stop: asyncio.Event) -> bool:
+        """Run the current consumer until `stop` (False) or until it is wedged (True)."""
+        self._consumer.subscribe(self._topics, listener=_LogRebalance())
+        await self._consumer.start()
+        try:
+            while not stop.is_set():
+                await self._poll_once()
+                wedged = self._renew and self.progress.unanswered_fetch()
+                if wedged:
+                    logger.warning(
+                        "consumer %s wedged (%s); starting a new one", self._group, wedged
+                    )
+                    return True
+        finally:
+            await self._consumer.stop()
+        return False
 
     async def _poll_once(self) -> None:
         batches = await self._consumer.getmany(timeout_ms=500, max_records=self._max_records)

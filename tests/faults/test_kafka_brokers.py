@@ -72,7 +72,7 @@ async def test_one_broker_killed_and_restarted_under_load(
 async def test_the_leader_of_the_reports_partition_bounced_three_times(
     deployment: Deployment, private_stack: cluster.PrivateStack
 ) -> None:
-    stream = await start_all(deployment, count=120, seed=32)
+    stream = await start_all(deployment, count=90, seed=32)
     stream.per_second = 4
     posting = asyncio.create_task(stream.post_all())
     watched = (deployment.env["TOPIC_REPORTS"], 0)
@@ -97,7 +97,7 @@ async def test_the_leader_of_the_reports_partition_bounced_three_times(
     await invariants.check(deployment.env, set(stream.accepted))
 
 
-@pytest.mark.timeout(480)
+@pytest.mark.timeout(600)
 async def test_the_whole_cluster_restarted_readiness_says_so_and_recovers(
     deployment: Deployment, private_stack: cluster.PrivateStack
 ) -> None:
@@ -115,7 +115,8 @@ async def test_the_whole_cluster_restarted_readiness_says_so_and_recovers(
         await asyncio.to_thread(deployment.current[name].wait_ready, 120)
     await posting
     assert stream.retries > 0, "intake answered 202 while no broker ran"
-    await invariants.check(deployment.env, set(stream.accepted))
+    # A consumer left wedged on stale leaders is replaced after a minute without fetch answers.
+    await invariants.check(deployment.env, set(stream.accepted), settle_within_s=300)
 
 
 async def wait_not_ready(url: str, *, because: str) -> None:

@@ -54,11 +54,11 @@ async def test_every_service_killed_at_random_moments_loses_and_doubles_nothing(
     deployment: Deployment,
 ) -> None:
     await deployment.start_together(*SERVICES)
-    stream = ReportStream(lambda: deployment.url("intake"), count=120, seed=12, per_second=10)
+    stream = ReportStream(lambda: deployment.url("intake"), count=120, seed=12, per_second=3)
     posting = asyncio.create_task(stream.post_all())
     chance = random.Random(12)
     for round_ in range(6):
-        name = SERVICES[round_ % len(SERVICES)]
+        name = ("intake", "dispatch", "ledger")[round_ % len(SERVICES)]
         await asyncio.sleep(chance.uniform(0.5, 3.0))
         await deployment.kill(name)
         await deployment.start(name)
