@@ -30,7 +30,11 @@ BROKERS = 3
 def private_stack() -> Iterator[cluster.PrivateStack]:
     """The fault suite's own servers, started once and stopped at the end of the session."""
     root = Path(tempfile.mkdtemp(prefix="gridloop-faults-"))
-    servers = cluster.private_stack(root, brokers=BROKERS)
+    try:
+        servers = cluster.private_stack(root, brokers=BROKERS)
+    except BaseException:
+        shutil.rmtree(root, ignore_errors=True)
+        raise
     try:
         yield servers
     finally:
