@@ -228,7 +228,7 @@ class ConsumerLoop:
                     )
                     return True
         finally:
-            await self._consumer.stop()
+            await _stop_quietly(self._consumer)
         return False
 
     async def _poll_once(self) -> None:
@@ -298,6 +298,19 @@ class ConsumerLoop:
         await self._publisher.dead_letter(
             self._dead_letter_topic, record, reason=reason, consumer_group=self._group
         )
+
+
+async def _stop_quietly(consumer: AIOKafkaConsumer) -> None:
+    """Stop a consumer; a wedged one may fail or cancel its own tasks on the way out."""
+    try:
+        await consumer.stop()
+    except asyncio.CancelledError:
+        task = asyncio.current_task()
+        if task is not None and task.cancelling():
+            raise  # the loop itself is being cancelled
+        logger.warning("the consumer cancelled its own tasks while stopping")
+    except Exception:
+        logger.exception("the consumer failed while stopping")
 
 
 def _text(raw: bytes | None) -> str | None:

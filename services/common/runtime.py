@@ -62,6 +62,8 @@ class Infrastructure:
             try:
                 await work(self.stop)
             except asyncio.CancelledError:
+                if not self.stop.is_set():
+                    logger.error("background task cancelled; the process is no longer ready")
                 raise
             except Exception:
                 logger.exception("background task failed; the process is no longer ready")
