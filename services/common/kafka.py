@@ -5,12 +5,13 @@ which feeds the consumer metrics and the readiness check.
 """
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import IllegalStateError
+from aiokafka.errors import IllegalStateError, KafkaError
 from aiokafka.structs import ConsumerRecord
 
 from services.common import envelope, failpoints, metrics, observability
@@ -137,7 +138,16 @@ class ConsumerLoop:
     async def _consume(self, stop: asyncio.Event) -> bool:
         """Run the current consumer until `stop` (False) or until it is wedged (True)."""
         self._consumer.subscribe(self._topics, listener=_LogRebalance())
-        await self._consumer.start()
+        try:
+            await self._consumer.start()
+        except KafkaError as error:
+            if self._renew is None:
+                raise
+            logger.warning("consumer %s cannot start (%r); trying again", self._group, error)
+            await _stop_quietly(self._consumer)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), self._retry_delay_s)
+            return not stop.is_set()
         try:
             while not stop.is_set():
                 await self._poll_once()
