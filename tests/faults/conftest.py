@@ -2,7 +2,7 @@
 
 The scenarios kill and restart servers, so they run on a stack of their own: three KRaft
 nodes (replication factor 3, min.insync.replicas 2), Redis and PostgreSQL in a temporary
-directory, on ports the kernel chose, stopped by pid when the session ends.
+directory, on ports the kernel chose, stopped by pid after the last scenario.
 """
 
 import asyncio
@@ -26,9 +26,9 @@ FAULTS_CATALOGUE = Path(__file__).with_name("faults_catalogue.toml")
 BROKERS = 3
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def private_stack() -> Iterator[cluster.PrivateStack]:
-    """The fault suite's own servers, started once and stopped at the end of the session."""
+    """The fault suite's own servers, started once and stopped after the last fault scenario."""
     root = Path(tempfile.mkdtemp(prefix="gridloop-faults-"))
     try:
         servers = cluster.private_stack(root, brokers=BROKERS)
@@ -42,7 +42,7 @@ def private_stack() -> Iterator[cluster.PrivateStack]:
         shutil.rmtree(root, ignore_errors=True)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def demo_template(
     private_stack: cluster.PrivateStack, tmp_path_factory: pytest.TempPathFactory
 ) -> str:
