@@ -5,15 +5,17 @@ which feeds the consumer metrics and the readiness check.
 """
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import IllegalStateError
+from aiokafka.errors import IllegalStateError, KafkaError
 from aiokafka.structs import ConsumerRecord
 
-from services.common import envelope, metrics, observability
+from services.common import envelope, failpoints, metrics, observability
+from services.common.publisher import Publisher
 from services.common.settings import InfraSettings
 
 logger = logging.getLogger(__name__)
@@ -60,66 +62,6 @@ async def ensure_topics(settings: InfraSettings) -> None:
         await admin.close()
 
 
-class Publisher:
-    """Sends CloudEvents and returns only once the broker has acknowledged them."""
-
-    def __init__(self, producer: AIOKafkaProducer) -> None:
-        self._producer = producer
-
-    async def publish(self, topic: str, event: envelope.CloudEvent) -> None:
-        """Produce one event keyed by its incident and wait for the acknowledgement."""
-        record = envelope.encode(event)
-        await self._producer.send_and_wait(
-            topic, value=record.value, key=record.key, headers=record.headers
-        )
-        metrics.EVENTS_PRODUCED.labels(topic, event.type).inc()
-
-    async def publish_many(self, topic: str, events: Sequence[envelope.CloudEvent]) -> None:
-        """Produce several events and wait until every one is acknowledged."""
-        futures = []
-        for event in events:
-            record = envelope.encode(event)
-            futures.append(
-                await self._producer.send(
-                    topic, value=record.value, key=record.key, headers=record.headers
-                )
-            )
-        await asyncio.gather(*futures)
-        for event in events:
-            metrics.EVENTS_PRODUCED.labels(topic, event.type).inc()
-
-    async def publish_records(
-        self, records: Sequence[tuple[str, str, envelope.KafkaRecordOut]]
-    ) -> None:
-        """Produce already-encoded events (topic, type, record) in order; wait for every ack."""
-        futures = []
-        for topic, _, record in records:
-            futures.append(
-                await self._producer.send(
-                    topic, value=record.value, key=record.key, headers=record.headers
-                )
-            )
-        await asyncio.gather(*futures)
-        for topic, event_type, _ in records:
-            metrics.EVENTS_PRODUCED.labels(topic, event_type).inc()
-
-    async def dead_letter(
-        self, topic: str, record: ConsumerRecord, *, reason: str, consumer_group: str
-    ) -> None:
-        """Copy an unprocessable record to the dead-letter topic with the reason in headers."""
-        headers = list(record.headers or ()) + [
-            ("dlq_reason", reason.encode()[:1000]),
-            ("dlq_consumer_group", consumer_group.encode()),
-            ("dlq_source_topic", record.topic.encode()),
-            ("dlq_source_partition", str(record.partition).encode()),
-            ("dlq_source_offset", str(record.offset).encode()),
-        ]
-        await self._producer.send_and_wait(
-            topic, value=record.value, key=record.key, headers=headers
-        )
-        metrics.DEAD_LETTERS.labels(record.topic).inc()
-
-
 def create_consumer(settings: InfraSettings, *, group_id: str, client_id: str) -> AIOKafkaConsumer:
     """Manual commits only: offsets move after the effect is durable."""
     return AIOKafkaConsumer(
@@ -158,8 +100,10 @@ class ConsumerLoop:
         max_records: int = 500,
         retry_delay_s: float = 1.0,
         stall_after_s: float = STALL_AFTER_S,
+        renew: Callable[[], AIOKafkaConsumer] | None = None,
     ) -> None:
         self._consumer = consumer
+        self._renew = renew
         self._group = consumer_group
         self._topics = list(topics)
         self._handle_batch = handle_batch
@@ -175,18 +119,47 @@ class ConsumerLoop:
             metrics.CONSUMER_BATCH_FAILURES.labels(consumer_group, topic)
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Consume until `stop` is set; a failing batch is retried from its first record."""
-        self._consumer.subscribe(self._topics, listener=_LogRebalance())
+        """Consume until `stop` is set; a failing batch is retried from its first record.
+
+        With `renew`, a consumer whose fetches the broker stopped answering (aiokafka can stay
+        wedged on stale leaders after a broker restart) is replaced by a new one, which
+        resumes from the committed offsets.
+        """
         self.progress.started()
         try:
-            await self._consumer.start()
-            try:
-                while not stop.is_set():
-                    await self._poll_once()
-            finally:
-                await self._consumer.stop()
+            while await self._consume(stop):
+                assert self._renew is not None
+                self._consumer = self._renew()
+                self.progress.assigned(())
+                self.progress.started()
         finally:
             self.progress.stopped()
+
+    async def _consume(self, stop: asyncio.Event) -> bool:
+        """Run the current consumer until `stop` (False) or until it is wedged (True)."""
+        self._consumer.subscribe(self._topics, listener=_LogRebalance())
+        try:
+            await self._consumer.start()
+        except KafkaError as error:
+            if self._renew is None:
+                raise
+            logger.warning("consumer %s cannot start (%r); trying again", self._group, error)
+            await _stop_quietly(self._consumer)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), self._retry_delay_s)
+            return not stop.is_set()
+        try:
+            while not stop.is_set():
+                await self._poll_once()
+                wedged = self._renew and self.progress.unanswered_fetch()
+                if wedged:
+                    logger.warning(
+                        "consumer %s wedged (%s); starting a new one", self._group, wedged
+                    )
+                    return True
+        finally:
+            await _stop_quietly(self._consumer)
+        return False
 
     async def _poll_once(self) -> None:
         batches = await self._consumer.getmany(timeout_ms=500, max_records=self._max_records)
@@ -241,6 +214,7 @@ class ConsumerLoop:
         if events:
             for event_id, reason in await self._handle_batch(events) or ():
                 await self._dead_letter(record_of[event_id], reason)
+        failpoints.reach("consumer.before_commit")
         await self._consumer.commit({partition: records[-1].offset + 1})
 
     async def _dead_letter(self, record: ConsumerRecord, reason: str) -> None:
@@ -254,6 +228,19 @@ class ConsumerLoop:
         await self._publisher.dead_letter(
             self._dead_letter_topic, record, reason=reason, consumer_group=self._group
         )
+
+
+async def _stop_quietly(consumer: AIOKafkaConsumer) -> None:
+    """Stop a consumer; a wedged one may fail or cancel its own tasks on the way out."""
+    try:
+        await consumer.stop()
+    except asyncio.CancelledError:
+        task = asyncio.current_task()
+        if task is not None and task.cancelling():
+            raise  # the loop itself is being cancelled
+        logger.warning("the consumer cancelled its own tasks while stopping")
+    except Exception:
+        logger.exception("the consumer failed while stopping")
 
 
 def _text(raw: bytes | None) -> str | None:

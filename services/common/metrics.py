@@ -142,6 +142,14 @@ class ConsumerProgress:
         """The last known lag of each assigned partition."""
         return {partition: watch.lag for partition, watch in self._partitions.items()}
 
+    def unanswered_fetch(self) -> str | None:
+        """An assigned partition the broker has not answered fetches for (a wedged fetcher)."""
+        now = self._clock()
+        for (topic, number), watch in sorted(self._partitions.items()):
+            if self.running and now - watch.fetched_at > self.stall_after_s:
+                return f"no fetch answer for {topic}-{number} for {now - watch.fetched_at:.0f} s"
+        return None
+
     def stall_reason(self) -> str | None:
         """Why the loop is not making progress, or None when it is (or is not running)."""
         if not self.running:

@@ -29,7 +29,6 @@ class Infrastructure:
     settings: InfraSettings
     engine: AsyncEngine
     redis: Redis
-    producer: kafka.AIOKafkaProducer
     publisher: kafka.Publisher
     consumers: list[metrics.ConsumerProgress] = field(default_factory=list)
     background: list[asyncio.Task[None]] = field(default_factory=list)
@@ -45,8 +44,9 @@ class Infrastructure:
             settings=settings,
             engine=database.create_engine(settings.database_url),
             redis=Redis.from_url(settings.redis_url, socket_timeout=5),
-            producer=producer,
-            publisher=kafka.Publisher(producer),
+            publisher=kafka.Publisher(
+                producer, renew=lambda: kafka.create_producer(settings, client_id=client_id)
+            ),
         )
 
     def run_in_background(self, work: Callable[[asyncio.Event], Awaitable[None]]) -> None:
@@ -62,6 +62,8 @@ class Infrastructure:
             try:
                 await work(self.stop)
             except asyncio.CancelledError:
+                if not self.stop.is_set():
+                    logger.error("background task cancelled; the process is no longer ready")
                 raise
             except Exception:
                 logger.exception("background task failed; the process is no longer ready")
@@ -73,7 +75,7 @@ class Infrastructure:
         """Kafka metadata, Redis ping, database query, and live, progressing background work."""
 
         async def kafka_check() -> None:
-            await self.producer.client.fetch_all_metadata()
+            await self.publisher.producer.client.fetch_all_metadata()
 
         async def background_check() -> None:
             for task in self.background:
@@ -97,6 +99,6 @@ class Infrastructure:
         for task in self.background:
             with contextlib.suppress(asyncio.TimeoutError, asyncio.CancelledError, Exception):
                 await asyncio.wait_for(task, timeout=10)
-        await self.producer.stop()
+        await self.publisher.producer.stop()
         await self.redis.aclose()
         await self.engine.dispose()

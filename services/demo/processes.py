@@ -84,6 +84,10 @@ class ServiceProcess:
         running = self._process is not None and self._process.poll() is None
         return self._process.pid if running and self._process else None
 
+    def exit_status(self) -> int | None:
+        """The exit status once the process has ended; None while it runs (or never ran)."""
+        return self._process.poll() if self._process else None
+
     def kill(self) -> None:
         """SIGKILL: no shutdown hooks, no final commits."""
         if self._process and self._process.poll() is None:

@@ -114,6 +114,12 @@ async def start(settings: DispatchSettings) -> Dispatch:
             consumer=kafka.create_consumer(
                 settings.infra, group_id=settings.consumer_group, client_id="gridloop-dispatch"
             ),
+            renew=functools.partial(
+                kafka.create_consumer,
+                settings.infra,
+                group_id=settings.consumer_group,
+                client_id="gridloop-dispatch",
+            ),
             consumer_group=settings.consumer_group,
             topics=[settings.infra.topic_reports],
             handle_batch=functools.partial(reports.handle, deps=deps),

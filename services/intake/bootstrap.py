@@ -122,6 +122,12 @@ async def start(settings: IntakeSettings) -> Intake:
             consumer=kafka.create_consumer(
                 settings.infra, group_id=settings.consumer_group, client_id="gridloop-intake"
             ),
+            renew=functools.partial(
+                kafka.create_consumer,
+                settings.infra,
+                group_id=settings.consumer_group,
+                client_id="gridloop-intake",
+            ),
             consumer_group=settings.consumer_group,
             topics=[settings.infra.topic_lifecycle],
             handle_batch=functools.partial(

@@ -57,6 +57,12 @@ async def start(settings: LedgerSettings) -> Ledger:
             consumer=kafka.create_consumer(
                 settings.infra, group_id=settings.consumer_group, client_id="gridloop-ledger"
             ),
+            renew=functools.partial(
+                kafka.create_consumer,
+                settings.infra,
+                group_id=settings.consumer_group,
+                client_id="gridloop-ledger",
+            ),
             consumer_group=settings.consumer_group,
             topics=[settings.infra.topic_reports, settings.infra.topic_lifecycle],
             handle_batch=functools.partial(_record, engine=infra.engine),

@@ -299,3 +299,57 @@ async def test_a_consumer_left_without_a_partition_is_not_ready(run_env: dict[st
     finally:
         for infra in pair:
             await infra.close()
+
+
+async def test_a_wedged_consumer_is_replaced_and_the_service_is_ready_again(
+    run_env: dict[str, str],
+) -> None:
+    """Paused partitions (no fetch answers) with a way to renew: a new consumer takes over."""
+    settings = settings_of(run_env)
+    group = f"test.renew.{uuid.uuid4().hex[:8]}"
+    infra = await Infrastructure.start(settings, client_id="test-renew")
+    first = kafka.create_consumer(settings, group_id=group, client_id="renew-first")
+    replacements: list[kafka.AIOKafkaConsumer] = []
+
+    def renew() -> kafka.AIOKafkaConsumer:
+        replacements.append(kafka.create_consumer(settings, group_id=group, client_id="renew"))
+        return replacements[-1]
+
+    gate = Gate()
+    loop = kafka.ConsumerLoop(
+        consumer=first,
+        consumer_group=group,
+        topics=[settings.topic_reports],
+        handle_batch=gate.handle,
+        publisher=infra.publisher,
+        dead_letter_topic=settings.topic_dead_letters,
+        stall_after_s=STALL_S,
+        renew=renew,
+    )
+    infra.run_in_background(loop.run)
+    client = probe_app(infra)
+    try:
+
+        async def assigned() -> bool:
+            return bool(first.assignment())
+
+        await flow.wait_for(assigned, within_s=30, what="the first consumer to get partitions")
+        first.pause(*first.assignment())  # its fetches stop, as a wedged fetcher's do
+
+        async def replaced_and_ready() -> bool:
+            response = await client.get("/readyz")
+            return bool(replacements) and response.status_code == 200
+
+        await flow.wait_for(replaced_and_ready, within_s=STALL_S + 40, what="a new consumer")
+        sent = await publish_reports(
+            Rig(infra, loop, replacements[-1], gate, client, group, settings.topic_reports), 2
+        )
+
+        async def handled() -> bool:
+            return set(sent) <= set(gate.handled)
+
+        await flow.wait_for(handled, within_s=30, what="reports handled by the new consumer")
+        assert len(replacements) == 1
+    finally:
+        await client.aclose()
+        await infra.close()

@@ -41,6 +41,17 @@ POISON = [
         b"{}",
         "unknown event type",
     ),
+    (
+        [
+            ("ce_specversion", b"1.0"),
+            ("ce_id", b"p-5"),
+            ("ce_source", b"test"),
+            ("ce_type", b"gridloop.incident.reported.v1"),
+            ("ce_time", b"2026-01-01T00:00:00+00:00"),
+        ],
+        b'{"incident_id": "not an id", "category": 7}',
+        "payload does not match",
+    ),
 ]
 
 

@@ -39,12 +39,13 @@ def with_database(database_url: str, name: str) -> str:
     return f"{base}/{name}"
 
 
-async def create_database(database_url: str, name: str) -> str:
-    """Create an empty database for one test run; return its URL."""
+async def create_database(database_url: str, name: str, *, template: str | None = None) -> str:
+    """Create a database for one test run (empty, or a copy of `template`); return its URL."""
     server_url = database_url.replace("postgresql+asyncpg://", "postgresql://")
     connection = await asyncpg.connect(with_database(server_url, "postgres"))
+    copy = f' template "{template}"' if template else ""
     try:
-        await connection.execute(f'create database "{name}"')
+        await connection.execute(f'create database "{name}"{copy}')
     finally:
         await connection.close()
     return with_database(database_url, name)

@@ -185,3 +185,20 @@ def test_a_short_rebalance_without_partitions_is_not_a_stall(clock: Clock) -> No
     clock.advance(STALL_S + 1)
     progress.polled()
     assert "no partition assigned" in (progress.stall_reason() or "")
+
+
+def test_unanswered_fetches_are_told_apart_from_other_stalls(clock: Clock) -> None:
+    progress = progress_of(clock, "unanswered")
+    progress.assigned([REPORTS])
+    progress.polled()
+    progress.observe(REPORTS, position=5, end=9, fetch_mark=1)
+    clock.advance(STALL_S + 1)
+    progress.polled()
+    progress.observe(REPORTS, position=6, end=9, fetch_mark=1)
+    assert progress.unanswered_fetch() == f"no fetch answer for reports-0 for {STALL_S + 1:.0f} s"
+    progress.observe(REPORTS, position=6, end=9, fetch_mark=2)
+    assert progress.unanswered_fetch() is None
+    progress.assigned([])
+    clock.advance(STALL_S + 1)
+    assert progress.unanswered_fetch() is None, "no partition is not a wedged fetcher"
+    assert progress.stall_reason() is not None

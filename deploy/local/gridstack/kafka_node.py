@@ -58,6 +58,20 @@ def kafka_pid(node: KafkaNode) -> int | None:
     return pid
 
 
+def replication_properties(cluster_size: int) -> list[str]:
+    """Replication of internal and new topics: 1 alone; 3 with min.insync.replicas 2 together."""
+    replicas = min(cluster_size, 3)
+    min_isr = 2 if replicas >= 3 else 1
+    lines = [
+        f"offsets.topic.replication.factor={replicas}",
+        f"transaction.state.log.replication.factor={replicas}",
+        f"transaction.state.log.min.isr={min_isr}",
+    ]
+    if cluster_size > 1:
+        lines += [f"default.replication.factor={replicas}", f"min.insync.replicas={min_isr}"]
+    return lines
+
+
 def kafka_properties(node: KafkaNode, bootstrap_controllers: list[str]) -> str:
     """server.properties text for a combined broker+controller node."""
     return "\n".join(
@@ -70,9 +84,7 @@ def kafka_properties(node: KafkaNode, bootstrap_controllers: list[str]) -> str:
             "controller.listener.names=CONTROLLER",
             "listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT",
             f"log.dirs={node.data_dir}",
-            "offsets.topic.replication.factor=1",
-            "transaction.state.log.replication.factor=1",
-            "transaction.state.log.min.isr=1",
+            *replication_properties(len(bootstrap_controllers)),
             "group.initial.rebalance.delay.ms=0",
             "auto.create.topics.enable=false",
             "num.partitions=3",

@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.common import envelope, events, observability
+from services.common import envelope, events, failpoints, observability
 from services.common.kafka import Publisher
 from services.dispatch import metrics
 from services.dispatch.adapters import case_repo, outbox, timer_store
@@ -142,6 +142,7 @@ class CaseWork:
                 "committed %s; case %s", event.type, self.case.status, extra={"event_id": event.id}
             )
         metrics.count_committed(self.outgoing)
+        failpoints.reach("dispatch.before_publish")
         await outbox.send(
             self.stored_events, publisher=self.deps.publisher, sessions=self.deps.sessions
         )

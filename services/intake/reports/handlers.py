@@ -19,7 +19,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.common import envelope
+from services.common import envelope, failpoints
 from services.common.kafka import Publisher
 from services.intake import metrics
 from services.intake.adapters.geo_index import GeoIndex, IndexedCase
@@ -155,6 +155,7 @@ async def _publish_and_accept(
             await repository.forget(session=session, report_id=row.report_id)
         metrics.REPORTS.labels(row.channel, "unavailable").inc()
         raise PublishFailed(str(error) or type(error).__name__) from error
+    failpoints.reach("intake.before_answer")
     # Not awaited: the answer is already certain. Should this never land, a replay finds the
     # lease run out and republishes the same event id, which consumers already de-duplicate.
     deps.acceptances.post(row.report_id)

@@ -1,0 +1,90 @@
+"""The publisher: CloudEvents to Kafka, acknowledged by every in-sync replica before it returns."""
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable, Sequence
+
+from aiokafka import AIOKafkaProducer
+from aiokafka.errors import InvalidProducerEpoch, OutOfOrderSequenceNumber, UnknownProducerId
+from aiokafka.structs import ConsumerRecord
+
+from services.common import envelope, metrics
+
+logger = logging.getLogger(__name__)
+
+PRODUCER_STOP_TIMEOUT_S = 10.0
+PRODUCER_BROKEN = (OutOfOrderSequenceNumber, UnknownProducerId, InvalidProducerEpoch)
+
+
+class Publisher:
+    """Sends CloudEvents and returns only once the broker has acknowledged them.
+
+    aiokafka's idempotent producer does not recover from a sequence gap (a batch lost while
+    no broker answered, e.g. across a cluster restart): every later send fails with one of
+    `PRODUCER_BROKEN`. The failing send raises as any refused send does (callers retry), and
+    the publisher replaces the producer, whose successor gets a new producer id.
+    """
+
+    def __init__(
+        self, producer: AIOKafkaProducer, *, renew: Callable[[], AIOKafkaProducer] | None = None
+    ) -> None:
+        self.producer = producer
+        self._renew = renew
+        self._renewing = asyncio.Lock()
+
+    async def publish(self, topic: str, event: envelope.CloudEvent) -> None:
+        """Produce one event keyed by its incident and wait for the acknowledgement."""
+        await self.publish_many(topic, [event])
+
+    async def publish_many(self, topic: str, events: Sequence[envelope.CloudEvent]) -> None:
+        """Produce several events and wait until every one is acknowledged."""
+        await self._send([(topic, envelope.encode(event)) for event in events])
+        for event in events:
+            metrics.EVENTS_PRODUCED.labels(topic, event.type).inc()
+
+    async def publish_records(
+        self, records: Sequence[tuple[str, str, envelope.KafkaRecordOut]]
+    ) -> None:
+        """Produce already-encoded events (topic, type, record) in order; wait for every ack."""
+        await self._send([(topic, record) for topic, _, record in records])
+        for topic, event_type, _ in records:
+            metrics.EVENTS_PRODUCED.labels(topic, event_type).inc()
+
+    async def dead_letter(
+        self, topic: str, record: ConsumerRecord, *, reason: str, consumer_group: str
+    ) -> None:
+        """Copy an unprocessable record to the dead-letter topic with the reason in headers."""
+        headers = list(record.headers or ()) + [
+            ("dlq_reason", reason.encode()[:1000]),
+            ("dlq_consumer_group", consumer_group.encode()),
+            ("dlq_source_topic", record.topic.encode()),
+            ("dlq_source_partition", str(record.partition).encode()),
+            ("dlq_source_offset", str(record.offset).encode()),
+        ]
+        await self._send([(topic, envelope.KafkaRecordOut(record.key, record.value, headers))])
+        metrics.DEAD_LETTERS.labels(record.topic).inc()
+
+    async def _send(self, records: Sequence[tuple[str, envelope.KafkaRecordOut]]) -> None:
+        """Send in order, then wait for every acknowledgement."""
+        producer = self.producer
+        try:
+            futures = [
+                await producer.send(topic, value=r.value, key=r.key, headers=r.headers)
+                for topic, r in records
+            ]
+            await asyncio.gather(*futures)
+        except PRODUCER_BROKEN as broken:
+            await self._replace(producer, because=broken)
+            raise
+
+    async def _replace(self, broken: AIOKafkaProducer, *, because: Exception) -> None:
+        async with self._renewing:
+            if self._renew is None or self.producer is not broken:
+                return  # cannot renew, or another send already did
+            logger.warning("producer cannot send any more (%r); starting a new one", because)
+            successor = self._renew()
+            await successor.start()
+            self.producer = successor
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(broken.stop(), PRODUCER_STOP_TIMEOUT_S)
