@@ -80,6 +80,12 @@ class JsonFormatter(logging.Formatter):
 
 def configure_logging(level: str) -> None:
     """Send JSON lines to stderr at the configured level."""
+    # The lines carry none of the caller's file and line, thread or process, so records need
+    # not look them up (the logging HOWTO's "Optimization" switches).
+    logging._srcfile = None  # type: ignore[attr-defined]
+    logging.logThreads = False
+    logging.logProcesses = False
+    logging.logMultiprocessing = False
     handler = logging.StreamHandler()
     handler.setFormatter(JsonFormatter())
     handler.addFilter(ContextFilter())
