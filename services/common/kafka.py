@@ -13,7 +13,7 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import IllegalStateError
 from aiokafka.structs import ConsumerRecord
 
-from services.common import envelope, metrics, observability
+from services.common import envelope, metrics, observability, partitioning
 from services.common.settings import InfraSettings
 
 logger = logging.getLogger(__name__)
@@ -35,6 +35,7 @@ def create_producer(settings: InfraSettings, *, client_id: str) -> AIOKafkaProdu
         enable_idempotence=True,
         linger_ms=2,
         request_timeout_ms=10_000,
+        partitioner=partitioning.KeyPartitioner(),
     )
 
 

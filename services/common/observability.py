@@ -60,6 +60,9 @@ class ContextFilter(logging.Filter):
         return True
 
 
+_LINE_ENCODER = json.JSONEncoder(ensure_ascii=False)  # one encoder, not one per line
+
+
 class JsonFormatter(logging.Formatter):
     """One JSON object per line, carrying incident and event ids when the record has them."""
 
@@ -75,7 +78,7 @@ class JsonFormatter(logging.Formatter):
                 line[field] = str(getattr(record, field))
         if record.exc_info:
             line["exception"] = self.formatException(record.exc_info)
-        return json.dumps(line, ensure_ascii=False)
+        return _LINE_ENCODER.encode(line)
 
 
 def configure_logging(level: str) -> None:
@@ -106,6 +109,9 @@ class HttpMetrics:
     def __init__(self, app: ASGIApp, *, service: str) -> None:
         self._app = app
         self._service = service
+        # The labelled children of each (route, method, status), looked up once; routes and
+        # statuses are few, and unmatched paths share one template.
+        self._series: dict[tuple[str, str, int], tuple[Any, Any]] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -124,8 +130,15 @@ class HttpMetrics:
             await self._app(scope, receive, noting_status)
         finally:
             template = getattr(scope.get("route"), "path", "unmatched")
-            HTTP_REQUESTS.labels(self._service, template, scope["method"], str(status)).inc()
-            HTTP_LATENCY.labels(self._service, template).observe(time.perf_counter() - started)
+            series = (template, scope["method"], status)
+            counted = self._series.get(series)
+            if counted is None:
+                counted = self._series[series] = (
+                    HTTP_REQUESTS.labels(self._service, template, scope["method"], str(status)),
+                    HTTP_LATENCY.labels(self._service, template),
+                )
+            counted[0].inc()
+            counted[1].observe(time.perf_counter() - started)
 
 
 def instrument(app: FastAPI, *, service: str) -> None:
