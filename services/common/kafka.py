@@ -14,7 +14,7 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import IllegalStateError, KafkaError
 from aiokafka.structs import ConsumerRecord
 
-from services.common import envelope, failpoints, metrics, observability
+from services.common import envelope, failpoints, metrics, observability, partitioning
 from services.common.publisher import Publisher
 from services.common.settings import InfraSettings
 
@@ -37,6 +37,7 @@ def create_producer(settings: InfraSettings, *, client_id: str) -> AIOKafkaProdu
         enable_idempotence=True,
         linger_ms=2,
         request_timeout_ms=10_000,
+        partitioner=partitioning.KeyPartitioner(),
     )
 
 

@@ -2,6 +2,7 @@
 
 import asyncio
 import contextlib
+import gc
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -22,6 +23,16 @@ async def pause(stop: asyncio.Event, seconds: float) -> bool:
     except TimeoutError:
         return False
     return True
+
+
+def freeze_startup_heap() -> None:
+    """Leave what start-up built (modules, models, schemas, clients) out of garbage collection.
+
+    Those objects live as long as the process, yet every full collection walks all of them:
+    under load that was a tenth of intake's CPU. Collected first, so no garbage is kept.
+    """
+    gc.collect()
+    gc.freeze()
 
 
 @dataclass

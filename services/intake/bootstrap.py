@@ -18,6 +18,7 @@ from services.intake import lifecycle
 from services.intake.adapters import tables
 from services.intake.adapters.geo_index import GeoIndex, IndexedCase
 from services.intake.adapters.group_commit import GroupCommit
+from services.intake.adapters.held_connection import HeldConnection
 from services.intake.adapters.ledger_client import LedgerClient
 from services.intake.adapters.service_token import ClientCredentials
 from services.intake.callbacks import handlers as callbacks
@@ -45,11 +46,14 @@ class Intake:
     http_clients: list[httpx.AsyncClient]
     keys: auth.KeySet
     batchers: list[GroupCommit[Any, Any]]
+    held_connections: list[HeldConnection]
 
     async def close(self) -> None:
         """Stop the consumer and the worker, write what is queued, then close every client."""
         for batcher in self.batchers:
             await batcher.close()
+        for held in self.held_connections:
+            await held.close()
         await self.infra.close()
         for client in self.http_clients:
             await client.aclose()
@@ -75,11 +79,12 @@ async def start(settings: IntakeSettings) -> Intake:
     )
     callback_http = httpx.AsyncClient(follow_redirects=False)
     ledger = LedgerClient(ledger_http)
+    held = [HeldConnection(infra.engine), HeldConnection(infra.engine)]
     claims: GroupCommit[Claim, bool] = GroupCommit(
-        functools.partial(_claim_batch, engine=infra.engine), name="report claims"
+        functools.partial(_claim_batch, held=held[0]), name="report claims"
     )
     acceptances: GroupCommit[uuid.UUID, None] = GroupCommit(
-        functools.partial(_accept_batch, engine=infra.engine), name="report acceptances"
+        functools.partial(_accept_batch, held=held[1]), name="report acceptances"
     )
     report_deps = reports.Dependencies(
         sessions=sessions,
@@ -115,6 +120,7 @@ async def start(settings: IntakeSettings) -> Intake:
         http_clients=[ledger_http, callback_http],
         keys=keys,
         batchers=[claims, acceptances],
+        held_connections=held,
     )
     await rebuild_geo_index(intake)
     if settings.run_consumer:
@@ -155,17 +161,15 @@ async def start(settings: IntakeSettings) -> Intake:
     return intake
 
 
-async def _claim_batch(batch: Sequence[Claim], *, engine: AsyncEngine) -> list[bool]:
+async def _claim_batch(batch: Sequence[Claim], *, held: HeldConnection) -> list[bool]:
     # One statement is its own transaction: no BEGIN and COMMIT round trips around it.
-    async with engine.connect() as connection:
-        autocommit = await connection.execution_options(isolation_level="AUTOCOMMIT")
-        return await repository.claim_many(connection=autocommit, reports=batch)
+    async with held.driver() as driver:
+        return await repository.claim_many(driver=driver, reports=batch)
 
 
-async def _accept_batch(batch: Sequence[uuid.UUID], *, engine: AsyncEngine) -> list[None]:
-    async with engine.connect() as connection:
-        autocommit = await connection.execution_options(isolation_level="AUTOCOMMIT")
-        await repository.accept_many(connection=autocommit, report_ids=batch)
+async def _accept_batch(batch: Sequence[uuid.UUID], *, held: HeldConnection) -> list[None]:
+    async with held.driver() as driver:
+        await repository.accept_many(driver=driver, report_ids=batch)
     return [None] * len(batch)
 
 

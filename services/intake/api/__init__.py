@@ -5,9 +5,9 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from services.common import health
+from services.common import health, observability, runtime
 from services.intake import bootstrap
-from services.intake.api import admin, callbacks, errors, incidents, metrics, open311
+from services.intake.api import admin, callbacks, errors, incidents, open311
 from services.intake.api.body_limit import BodyLimit
 from services.intake.settings import IntakeSettings
 
@@ -18,11 +18,12 @@ def create_app(settings: IntakeSettings) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.intake = await bootstrap.start(settings)
+        runtime.freeze_startup_heap()
         yield
         await app.state.intake.close()
 
     app = FastAPI(title="gridloop intake", version="0.2.0", lifespan=lifespan)
-    metrics.instrument(app, service="intake")
+    observability.instrument(app, service="intake")
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     errors.install(app, retry_after_s=settings.retry_after_s)
     for router in (incidents.router, open311.router, callbacks.router, admin.router):

@@ -1,7 +1,8 @@
 """Bodies over the configured size get 413 with the limit in the message.
 
-A declared Content-Length over the limit is answered before anything reads the body. A body
-streamed without one is counted as it arrives: once over, the 413 is sent, the application
+A declared Content-Length over the limit is answered before anything reads the body; one
+within it needs no counting, since the server reads exactly that many bytes. A body streamed
+without one is counted as it arrives: once over, the 413 is sent, the application
 sees the client gone, and whatever it would still answer is dropped.
 """
 
@@ -31,12 +32,20 @@ class BodyLimit:
         if scope["type"] != "http":
             await self._app(scope, receive, send)
             return
+        declared: int | None = None
+        chunked = False
         for name, value in scope.get("headers", ()):
             if name == b"content-length" and value.isdigit():
-                if int(value) > self._max_bytes:
-                    await self._refusal()(scope, receive, send)
-                    return
-                break
+                declared = int(value)
+            elif name == b"transfer-encoding":
+                chunked = True
+        if declared is not None and declared > self._max_bytes:
+            await self._refusal()(scope, receive, send)
+            return
+        if declared is not None and not chunked:
+            # The server reads exactly the declared length, so there is nothing to count.
+            await self._app(scope, receive, send)
+            return
         received = 0
         refused = False
 

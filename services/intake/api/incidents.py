@@ -5,9 +5,9 @@ import uuid
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Header, HTTPException, Response
+from fastapi import APIRouter, Header, HTTPException, Request, Response
 
-from services.intake.api import errors
+from services.intake.api import deps, errors
 from services.intake.api.deps import FeedbackGiver, IntakeDep, Reporter, StatusReader
 from services.intake.reports import follow_up
 from services.intake.reports import handlers as reports
@@ -47,21 +47,20 @@ NOT_RESOLVED: errors.Responses = {
         **errors.UNAVAILABLE,
         **CONFLICT,
     },
+    openapi_extra=deps.IDEMPOTENCY_KEY_DOC,
 )
 async def report(
-    body: IncidentCreate,
-    principal: Reporter,
-    intake: IntakeDep,
-    response: Response,
-    idempotency_key: IdempotencyKey = None,
+    body: IncidentCreate, principal: Reporter, request: Request, response: Response
 ) -> IncidentAccepted:
     """Take a report; 202 only after Kafka has the event (a new case, or merged into one)."""
+    # The busiest route: the intake and the header come from the request, not from more
+    # dependencies (see services.intake.api.deps).
     taken = await reports.take_report(
         body,
         principal=principal,
-        idempotency_key=idempotency_key,
+        idempotency_key=deps.idempotency_key(request),
         now=datetime.now(UTC),
-        deps=intake.reports,
+        deps=deps.intake_of(request).reports,
     )
     if taken.replayed:
         response.headers[REPLAYED_HEADER] = "true"
@@ -77,15 +76,14 @@ async def report(
         **errors.TOO_LARGE,
         **PARTIAL,
     },
+    openapi_extra=deps.IDEMPOTENCY_KEY_DOC,
 )
 async def report_batch(
-    body: IncidentBatchCreate,
-    principal: Reporter,
-    intake: IntakeDep,
-    response: Response,
-    idempotency_key: IdempotencyKey = None,
+    body: IncidentBatchCreate, principal: Reporter, request: Request, response: Response
 ) -> IncidentBatchAccepted:
     """Several reports at once; each is taken (or refused) on its own, with its own answer."""
+    intake = deps.intake_of(request)
+    idempotency_key = deps.idempotency_key(request)
     limit = intake.settings.batch_max_items
     if len(body.incidents) > limit:
         raise HTTPException(422, f"at most {limit} incidents per batch")

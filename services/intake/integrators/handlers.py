@@ -1,7 +1,8 @@
 """Integrator use cases: authenticate a request's key (and signature), and manage keys.
 
-Verified key records are cached for a few seconds per process, so the database is not asked on
-every request; a revocation reaches every replica within that time, and this one at once.
+Key records, with the principal each one makes, are cached for a few seconds per process, so
+the database is not asked on every request; a revocation reaches every replica within that
+time, and this one at once.
 """
 
 import asyncio
@@ -28,24 +29,34 @@ class KeyNotFound(Exception):
     """No key with that id (404)."""
 
 
+@dataclass(frozen=True)
+class KnownKey:
+    """What authenticating a key needs of its record, and the principal the key makes."""
+
+    secret_hash: str
+    revoked_at: datetime | None
+    expires_at: datetime | None
+    principal: Principal
+
+
 @dataclass
 class KeyCache:
-    """Key records for `ttl_s`; concurrent misses of one key share a single database read."""
+    """Known keys for `ttl_s`; concurrent misses of one key share a single database read."""
 
     ttl_s: float
-    _entries: dict[str, tuple[IntegratorKeyRow | None, float]] = field(default_factory=dict)
-    _loading: dict[str, asyncio.Future[IntegratorKeyRow | None]] = field(default_factory=dict)
+    _entries: dict[str, tuple[KnownKey | None, float]] = field(default_factory=dict)
+    _loading: dict[str, asyncio.Future[KnownKey | None]] = field(default_factory=dict)
 
     async def fetch(
-        self, key_id: str, *, load: Callable[[str], Awaitable[IntegratorKeyRow | None]]
-    ) -> IntegratorKeyRow | None:
+        self, key_id: str, *, load: Callable[[str], Awaitable[KnownKey | None]]
+    ) -> KnownKey | None:
         entry = self._entries.get(key_id)
         if entry is not None and entry[1] >= time.monotonic():
             return entry[0]
         pending = self._loading.get(key_id)
         if pending is not None:
             return await asyncio.shield(pending)
-        future: asyncio.Future[IntegratorKeyRow | None] = asyncio.get_running_loop().create_future()
+        future: asyncio.Future[KnownKey | None] = asyncio.get_running_loop().create_future()
         self._loading[key_id] = future
         try:
             row = await load(key_id)
@@ -78,17 +89,17 @@ class Dependencies:
 async def authenticate(api_key: str, *, now: datetime, deps: Dependencies) -> Principal:
     """The principal behind a presented key; KeyRefused when it is not a valid one."""
     key_id = keys.key_id_of(api_key)
-    row = await deps.cache.fetch(key_id, load=functools.partial(_load_key, deps=deps))
-    if row is None:
+    known = await deps.cache.fetch(key_id, load=functools.partial(_load_key, deps=deps))
+    if known is None:
         raise keys.KeyRefused("unknown API key")
     keys.verify(
         api_key,
-        secret_hash=row.secret_hash,
-        revoked_at=row.revoked_at,
-        expires_at=row.expires_at,
+        secret_hash=known.secret_hash,
+        revoked_at=known.revoked_at,
+        expires_at=known.expires_at,
         now=now,
     )
-    return _principal(row)
+    return known.principal
 
 
 async def admit(principal: Principal, *, operation: Operation, deps: Dependencies) -> None:
@@ -214,9 +225,17 @@ def public(row: IntegratorKeyRow) -> KeyPublic:
     return KeyPublic.model_validate(row.model_dump(exclude={"secret_hash"}))
 
 
-async def _load_key(key_id: str, *, deps: Dependencies) -> IntegratorKeyRow | None:
+async def _load_key(key_id: str, *, deps: Dependencies) -> KnownKey | None:
     async with deps.sessions() as session:
-        return await repository.get(session=session, key_id=key_id)
+        row = await repository.get(session=session, key_id=key_id)
+    if row is None:
+        return None
+    return KnownKey(
+        secret_hash=row.secret_hash,
+        revoked_at=row.revoked_at,
+        expires_at=row.expires_at,
+        principal=_principal(row),
+    )
 
 
 def _principal(row: IntegratorKeyRow) -> Principal:

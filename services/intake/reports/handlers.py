@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from aiokafka.errors import KafkaError
-from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -106,7 +105,7 @@ async def take_report(
     for _ in range(CLAIM_ROUNDS):
         try:
             claimed = await deps.claims.submit(row)
-        except (SQLAlchemyError, OSError) as error:
+        except repository.STORE_ERRORS as error:
             raise StoreUnavailable(f"the report was not taken, retry later: {error!r}") from error
         if claimed:
             return await _publish_and_accept(row, report, now=now, deps=deps)

@@ -3,28 +3,43 @@
 import uuid
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from typing import Any
 
+import asyncpg
 from sqlalchemy import and_, delete, func, or_, select, update
-from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.intake.adapters.tables import ReportRow
 from services.intake.reports.domain import Claim, Identity
 
 T = ReportRow.__table__  # type: ignore[attr-defined]
-CLAIM = insert(T).on_conflict_do_nothing().returning(T.c.report_id)
+CLAIMED = tuple(Claim.__slots__)
+# Claims and acceptances are written in batches on a held asyncpg connection: one prepared
+# statement whatever the batch size, each column bound as one array.
+CLAIM_SQL = (
+    f"insert into {T.name} ({', '.join(CLAIMED)}, state) "
+    "select *, 'pending' from unnest("
+    + ", ".join(
+        f"${i}::{T.c[name].type.compile(dialect=postgresql.dialect())}[]"
+        for i, name in enumerate(CLAIMED, start=1)
+    )
+    + ") on conflict do nothing returning report_id"
+)
+# What a claim may fail with: through SQLAlchemy (connecting) or asyncpg (the statement).
+STORE_ERRORS = (SQLAlchemyError, asyncpg.PostgresError, asyncpg.InterfaceError, OSError)
+ACCEPT_SQL = f"update {T.name} set state = 'accepted' where report_id = any($1::uuid[])"
 
 
-async def claim_many(*, connection: AsyncConnection, reports: Sequence[Claim]) -> list[bool]:
+async def claim_many(*, driver: Any, reports: Sequence[Claim]) -> list[bool]:
     """Insert each report unless its identity is taken; True for those this call took.
 
-    Within one batch only the first of several copies of one report can take it.
+    `driver` is an asyncpg connection in autocommit mode. Within one batch only the first of
+    several copies of one report can take it.
     """
-    rows = [{**_columns(report), "state": "pending"} for report in reports]
-    # One compiled statement for every batch size; SQLAlchemy sends the rows as one multi-row
-    # INSERT ("insertmanyvalues"), which keeps RETURNING.
-    inserted = set((await connection.execute(CLAIM, rows)).scalars().all())
+    columns = [[getattr(report, name) for report in reports] for name in CLAIMED]
+    inserted = {row[0] for row in await driver.fetch(CLAIM_SQL, *columns)}
     taken: list[bool] = []
     for report in reports:
         taken.append(report.report_id in inserted)
@@ -32,15 +47,9 @@ async def claim_many(*, connection: AsyncConnection, reports: Sequence[Claim]) -
     return taken
 
 
-def _columns(report: Claim) -> dict[str, object]:
-    return {name: getattr(report, name) for name in Claim.__slots__}
-
-
-async def accept_many(*, connection: AsyncConnection, report_ids: Sequence[uuid.UUID]) -> None:
+async def accept_many(*, driver: Any, report_ids: Sequence[uuid.UUID]) -> None:
     """The broker has these reports' events: their answers are final."""
-    await connection.execute(
-        update(T).where(T.c.report_id.in_(list(report_ids))).values(state="accepted")
-    )
+    await driver.execute(ACCEPT_SQL, list(report_ids))
 
 
 async def find(*, session: AsyncSession, identity: Identity) -> ReportRow | None:
