@@ -110,16 +110,15 @@ async def start(settings: DispatchSettings) -> Dispatch:
             )
         )
     if settings.run_consumer:
+        new_consumer = functools.partial(
+            kafka.create_consumer,
+            settings.infra,
+            group_id=settings.consumer_group,
+            client_id="gridloop-dispatch",
+        )
         loop = kafka.ConsumerLoop(
-            consumer=kafka.create_consumer(
-                settings.infra, group_id=settings.consumer_group, client_id="gridloop-dispatch"
-            ),
-            renew=functools.partial(
-                kafka.create_consumer,
-                settings.infra,
-                group_id=settings.consumer_group,
-                client_id="gridloop-dispatch",
-            ),
+            consumer=new_consumer(),
+            renew=new_consumer,
             consumer_group=settings.consumer_group,
             topics=[settings.infra.topic_reports],
             handle_batch=functools.partial(reports.handle, deps=deps),

@@ -124,16 +124,15 @@ async def start(settings: IntakeSettings) -> Intake:
     )
     await rebuild_geo_index(intake)
     if settings.run_consumer:
+        new_consumer = functools.partial(
+            kafka.create_consumer,
+            settings.infra,
+            group_id=settings.consumer_group,
+            client_id="gridloop-intake",
+        )
         loop = kafka.ConsumerLoop(
-            consumer=kafka.create_consumer(
-                settings.infra, group_id=settings.consumer_group, client_id="gridloop-intake"
-            ),
-            renew=functools.partial(
-                kafka.create_consumer,
-                settings.infra,
-                group_id=settings.consumer_group,
-                client_id="gridloop-intake",
-            ),
+            consumer=new_consumer(),
+            renew=new_consumer,
             consumer_group=settings.consumer_group,
             topics=[settings.infra.topic_lifecycle],
             handle_batch=functools.partial(

@@ -53,16 +53,15 @@ async def start(settings: LedgerSettings) -> Ledger:
     infra = await Infrastructure.start(settings.infra, client_id="gridloop-ledger")
     await migrate(infra.engine)
     if settings.run_consumer:
+        new_consumer = functools.partial(
+            kafka.create_consumer,
+            settings.infra,
+            group_id=settings.consumer_group,
+            client_id="gridloop-ledger",
+        )
         loop = kafka.ConsumerLoop(
-            consumer=kafka.create_consumer(
-                settings.infra, group_id=settings.consumer_group, client_id="gridloop-ledger"
-            ),
-            renew=functools.partial(
-                kafka.create_consumer,
-                settings.infra,
-                group_id=settings.consumer_group,
-                client_id="gridloop-ledger",
-            ),
+            consumer=new_consumer(),
+            renew=new_consumer,
             consumer_group=settings.consumer_group,
             topics=[settings.infra.topic_reports, settings.infra.topic_lifecycle],
             handle_batch=functools.partial(_record, engine=infra.engine),

@@ -8,6 +8,7 @@ committee, an operator, a viewer, and intake's service account.
 
 import json
 import re
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -97,7 +98,7 @@ def test_lists_confined_to_a_caller_never_show_another_grid_or_members_case(
         assert case.incident_id not in answer.text, f"{outsider} saw the case"
 
 
-def _refusals_first(expected: dict[str, Expected] | Any) -> list[str]:
+def _refusals_first(expected: Mapping[str, Expected]) -> list[str]:
     """Callers who must be refused ask first, so an allowed command cannot hide a refusal."""
     refused = (401, 403, 404)
     return sorted(callers.EVERY_CALLER, key=lambda caller: expected[caller] not in refused)
