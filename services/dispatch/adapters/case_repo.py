@@ -1,9 +1,10 @@
 """Cases in PostgreSQL: insert once, lock for a transition, count the open ones."""
 
 import uuid
+from collections.abc import Sequence
 
 from sqlalchemy import cast, func, or_
-from sqlalchemy.dialects.postgresql import JSONB, insert
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -13,15 +14,12 @@ from services.dispatch.adapters.tables import CaseRow
 OPEN_STATUSES = (CaseStatus.ASSIGNED, CaseStatus.ACCEPTED, CaseStatus.IN_PROGRESS)
 
 
-async def insert_if_new(*, session: AsyncSession, case: CaseRow) -> bool:
-    """Insert the case unless one with its incident id exists; True when this call inserted it."""
-    statement = (
-        insert(CaseRow)
-        .values(**case.model_dump())
-        .on_conflict_do_nothing(index_elements=["incident_id"])
-        .returning(col(CaseRow.incident_id))
-    )
-    return (await session.execute(statement)).first() is not None
+async def existing(*, session: AsyncSession, incident_ids: Sequence[uuid.UUID]) -> set[uuid.UUID]:
+    """Which of these incidents have a case."""
+    if not incident_ids:
+        return set()
+    query = select(col(CaseRow.incident_id)).where(col(CaseRow.incident_id).in_(incident_ids))
+    return set((await session.execute(query)).scalars().all())
 
 
 async def get(*, session: AsyncSession, incident_id: uuid.UUID) -> CaseRow | None:

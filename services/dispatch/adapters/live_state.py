@@ -42,9 +42,15 @@ class LiveState:
             if int(value)
         }
 
-    async def add_load(self, member_id: str, delta: int) -> None:
-        """Count a case opened (+1) or finished (-1) for a member."""
-        await self._redis.hincrby(self._load_key, member_id, delta)
+    async def add_loads(self, deltas: Mapping[str, int]) -> None:
+        """Count cases opened (+n) or finished (-n) per member, in one round trip."""
+        moved = {member_id: delta for member_id, delta in deltas.items() if delta}
+        if not moved:
+            return
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for member_id, delta in moved.items():
+                pipe.hincrby(self._load_key, member_id, delta)
+            await pipe.execute()
 
     async def rebuild(self, open_cases: Mapping[str, int]) -> None:
         """Replace the load counters with the counts from the database."""
@@ -80,11 +86,18 @@ class LiveState:
         """The member's client is alive."""
         await self._redis.hset(self._heartbeat_key, member_id, str(now.timestamp()))
 
-    async def notify(self, member_ids: Iterable[str], change: Mapping[str, Any]) -> None:
-        """Tell these members' open task streams about a new or changed task."""
-        message = json.dumps(change, default=str)
-        for member_id in set(member_ids):
-            await self._redis.publish(f"{self._channel}:{member_id}", message)
+    async def notify(self, changes: Iterable[tuple[Iterable[str], Mapping[str, Any]]]) -> None:
+        """Tell members' open task streams about new or changed tasks, in one round trip.
+
+        `changes` pairs the members to tell with what changed.
+        """
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for member_ids, change in changes:
+                message = json.dumps(change, default=str)
+                for member_id in set(member_ids):
+                    pipe.publish(f"{self._channel}:{member_id}", message)
+            if len(pipe):
+                await pipe.execute()
 
     async def task_changes(self, member_id: str) -> AsyncIterator[str]:
         """Task change messages for one member, as they are published."""

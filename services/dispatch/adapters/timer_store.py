@@ -8,10 +8,13 @@ dispatch instances and after a Redis restart.
 
 import uuid
 from collections.abc import Sequence
+from dataclasses import asdict, dataclass
 from datetime import datetime
+from typing import Protocol
 
 from redis.asyncio import Redis
 from sqlalchemy import update
+from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -19,6 +22,33 @@ from services.dispatch.adapters.tables import TimerRow
 from services.dispatch.domain.deadlines import Timer, TimerKind
 
 SCHEDULE_KEY = "gridloop:dispatch:timers"
+
+
+class Scheduled(Protocol):
+    """What the schedule needs of a timer, stored or about to be."""
+
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def due_at(self) -> datetime: ...
+
+
+@dataclass(frozen=True)
+class NewTimer:
+    """A timer about to be stored: plain values, lighter to make than a table row."""
+
+    id: str
+    incident_id: uuid.UUID
+    kind: str
+    attempt: int
+    due_at: datetime
+
+    def values(self) -> dict[str, object]:
+        """The row's columns, a pending timer (not fired, not cancelled)."""
+        return {**asdict(self), "fired_at": None, "cancelled": False}
+
+
 CLAIM_DUE = """
 local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, ARGV[2])
 if #due > 0 then redis.call('ZREM', KEYS[1], unpack(due)) end
@@ -39,7 +69,7 @@ class TimerSchedule:
         self._key = f"{SCHEDULE_KEY}{namespace}"
         self._claim = redis.register_script(CLAIM_DUE)
 
-    async def add(self, timers: Sequence[TimerRow]) -> None:
+    async def add(self, timers: Sequence[Scheduled]) -> None:
         """Schedule timers (a timer already scheduled keeps its place)."""
         if timers:
             await self._redis.zadd(
@@ -61,10 +91,10 @@ class TimerSchedule:
         return int(await self._redis.zcard(self._key))
 
 
-def new_rows(incident_id: uuid.UUID, attempt: int, timers: Sequence[Timer]) -> list[TimerRow]:
+def new_rows(incident_id: uuid.UUID, attempt: int, timers: Sequence[Timer]) -> list[NewTimer]:
     """Rows for timers of one assignment attempt."""
     return [
-        TimerRow(
+        NewTimer(
             id=timer_id(incident_id, timer.kind, attempt),
             incident_id=incident_id,
             kind=timer.kind.value,
@@ -75,10 +105,17 @@ def new_rows(incident_id: uuid.UUID, attempt: int, timers: Sequence[Timer]) -> l
     ]
 
 
-async def save(*, session: AsyncSession, rows: Sequence[TimerRow]) -> None:
-    """Store timers; a timer that exists already is replaced (e.g. a resumed clock)."""
-    for row in rows:
-        await session.merge(row)
+async def save(*, session: AsyncSession, rows: Sequence[NewTimer]) -> None:
+    """Store timers in one statement; a timer that exists already is replaced (a resumed clock)."""
+    if not rows:
+        return
+    latest = {row.id: row for row in rows}  # a timer scheduled twice keeps its last due time
+    statement = insert(TimerRow)
+    replaced = {name: statement.excluded[name] for name in TimerRow.model_fields if name != "id"}
+    await session.execute(
+        statement.on_conflict_do_update(index_elements=["id"], set_=replaced),
+        [row.values() for row in latest.values()],
+    )
 
 
 async def cancel(

@@ -8,9 +8,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.common import events
 from services.dispatch import metrics
-from services.dispatch.adapters import roster_repo
-from services.dispatch.adapters.live_state import LiveState
-from services.dispatch.adapters.tables import CaseRow, HouseholdRow, MemberRow
+from services.dispatch.adapters.tables import CaseRow, MemberRow
 from services.dispatch.cases.work import CaseWork
 from services.dispatch.domain import deadlines, policy
 from services.dispatch.roster import queries as roster_queries
@@ -23,21 +21,16 @@ async def situation_of(
     case: CaseWork,
 ) -> tuple[policy.Situation, policy.GridTeam | None, dict[str, policy.Officer]]:
     """The policy's view of a stored case: its grid team and everyone the ladder may reach."""
-    household: HouseholdRow | None = None
-    if case.case.household_id:
-        household = await roster_repo.household(
-            session=case.session, household_id=case.case.household_id
-        )
+    view = case.view
+    household = await view.household(case.case.household_id) if case.case.household_id else None
     team: policy.GridTeam | None = None
     people: list[MemberRow] = []
     if case.case.grid_id:
-        found = await roster_repo.grid_team(session=case.session, grid_id=case.case.grid_id)
+        found = await view.grid_team(case.case.grid_id)
         if found:
-            team, people = found
-    people += await roster_repo.members_with_roles(
-        session=case.session, roles=case.rules.co_handler_roles
-    )
-    officers = await officers_of(people, live=case.deps.live, now=case.now)
+            team, people = found[0], list(found[1])
+    people += await view.members_with_roles(case.rules.co_handler_roles)
+    officers = await view.officers(people)
     situation = policy.Situation(
         grid_id=team.grid_id if team else None,
         linked_member_id=household.linked_member_id if household else None,
@@ -46,27 +39,6 @@ async def situation_of(
         missed_by=frozenset(case.case.missed_by),
     )
     return situation, team, officers
-
-
-async def officers_of(
-    people: Sequence[MemberRow], *, live: LiveState, now: datetime
-) -> dict[str, policy.Officer]:
-    """Roster members with their live load and duty."""
-    ids = [person.id for person in people]
-    loads = await live.loads(ids)
-    off_duty = await live.off_duty(ids, now=now)
-    return {
-        person.id: policy.Officer(
-            id=person.id,
-            role=person.role,
-            grid_id=person.grid_id,
-            on_duty=person.id not in off_duty,
-            open_cases=loads.get(person.id, 0),
-            case_capacity=person.case_capacity,
-            skills=frozenset(person.skills),
-        )
-        for person in people
-    }
 
 
 async def climb(work: CaseWork, *, reason: str) -> policy.Decision:

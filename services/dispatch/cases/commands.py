@@ -8,7 +8,7 @@ from services.common import events
 from services.dispatch import metrics
 from services.dispatch.adapters import roster_repo
 from services.dispatch.adapters.tables import CaseRow
-from services.dispatch.cases.assignment import hand_over, officers_of, situation_of
+from services.dispatch.cases.assignment import hand_over, situation_of
 from services.dispatch.cases.work import CaseWork, Dependencies, existing_case
 from services.dispatch.domain import deadlines, policy
 from services.dispatch.domain.lifecycle import Action, Actor, IllegalTransition
@@ -140,11 +140,11 @@ async def _helper(work: CaseWork, *, role: str | None, member_id: str | None) ->
         person = await roster_repo.member(session=work.session, member_id=member_id)
         if person is None:
             raise IllegalTransition(f"no member {member_id} on the roster")
-        candidates = await officers_of([person], live=work.deps.live, now=work.now)
+        candidates = await work.view.officers([person])
         roles = [person.role]
     elif role:
         people = await roster_repo.members_with_roles(session=work.session, roles=[role])
-        candidates = await officers_of(people, live=work.deps.live, now=work.now)
+        candidates = await work.view.officers(people)
         roles = [role]
     else:
         raise IllegalTransition("say which role or member should help")

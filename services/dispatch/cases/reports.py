@@ -1,24 +1,29 @@
 """What dispatch does with what intake publishes: new reports, feedback and merged reports."""
 
+import itertools
 import logging
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import col
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.common import envelope, events, observability
 from services.common.kafka import Rejection
 from services.dispatch import metrics
+from services.dispatch.adapters import case_repo
 from services.dispatch.adapters.tables import CaseRow, ProcessedEventRow
 from services.dispatch.cases import verification
 from services.dispatch.cases.assignment import hand_over, locate, situation_of
+from services.dispatch.cases.roster_view import RosterView
 from services.dispatch.cases.work import (
     CaseNotFound,
     CaseWork,
     Dependencies,
-    case_work,
     existing_case,
+    settle,
+    store,
 )
 from services.dispatch.domain import lifecycle, policy
 
@@ -26,27 +31,90 @@ logger = logging.getLogger(__name__)
 
 
 async def handle(batch: Sequence[envelope.CloudEvent], *, deps: Dependencies) -> list[Rejection]:
-    """Act on each event of a batch; events that can never be acted on are rejected with why."""
+    """Act on a batch in order; events that can never be acted on are rejected with why.
+
+    Consecutive new reports are opened together, in one transaction (`open_cases`).
+    """
     rejected: list[Rejection] = []
-    for event in batch:
-        now = datetime.now(UTC)
-        with observability.log_context(incident_id=event.data.incident_id, event_id=event.id):
-            try:
-                if isinstance(event.data, events.IncidentReported):
-                    await open_case(event.data, deps=deps, now=now)
-                elif isinstance(event.data, events.IncidentFeedback):
-                    await apply_feedback(event, deps=deps, now=now)
-                elif isinstance(event.data, events.IncidentMerged):
-                    await record_merge(event, deps=deps, now=now)
-            except (CaseNotFound, lifecycle.IllegalTransition) as refusal:
-                logger.warning("rejected: %s", refusal)
-                rejected.append((event.id, f"{type(refusal).__name__}: {refusal}"))
+    for reports, run in itertools.groupby(batch, key=_is_report):
+        if reports:
+            await open_cases(list(run), deps=deps, now=datetime.now(UTC))
+            continue
+        for event in run:
+            with observability.log_context(incident_id=event.data.incident_id, event_id=event.id):
+                try:
+                    await _follow_up(event, deps=deps, now=datetime.now(UTC))
+                except (CaseNotFound, lifecycle.IllegalTransition) as refusal:
+                    logger.warning("rejected: %s", refusal)
+                    rejected.append((event.id, f"{type(refusal).__name__}: {refusal}"))
     return rejected
 
 
-async def open_case(report: events.IncidentReported, *, deps: Dependencies, now: datetime) -> None:
-    """Create the case, locate it and assign it; a redelivered report changes nothing."""
-    new_case = CaseRow(
+def _is_report(event: envelope.CloudEvent) -> bool:
+    return isinstance(event.data, events.IncidentReported)
+
+
+async def _follow_up(event: envelope.CloudEvent, *, deps: Dependencies, now: datetime) -> None:
+    if isinstance(event.data, events.IncidentFeedback):
+        await apply_feedback(event, deps=deps, now=now)
+    elif isinstance(event.data, events.IncidentMerged):
+        await record_merge(event, deps=deps, now=now)
+
+
+async def open_cases(
+    reported: Sequence[envelope.CloudEvent], *, deps: Dependencies, now: datetime
+) -> None:
+    """Create, locate and assign the cases of new reports, all in one transaction.
+
+    A redelivered report (its case exists) changes nothing. Should another instance create
+    one of these cases meanwhile, the insert fails, the batch is retried, and that report is
+    then known.
+    """
+    works: list[CaseWork] = []
+    async with deps.sessions() as session:
+        async with session.begin():
+            new = await _unknown(session, reported)
+            view = RosterView(session, deps.live, now)
+            await view.prefetch(
+                household_ids={
+                    report.household_id for report in new.values() if report.household_id
+                },
+                camera_ids={report.camera_id for report in new.values() if report.camera_id},
+                grid_ids={report.grid_id for report in new.values() if report.grid_id},
+            )
+            for event_id, report in new.items():
+                with observability.log_context(incident_id=report.incident_id, event_id=event_id):
+                    case = _new_case(report, now=now)
+                    work = CaseWork(deps, session, case, now, shared_view=view, fresh=True)
+                    await _assign(work, report)
+                    works.append(work)
+            await store(session, works)
+        await settle(deps, works)
+    assigned_at = datetime.now(UTC)
+    for report in new.values():
+        elapsed = (assigned_at - report.occurred_at).total_seconds()
+        metrics.REPORT_TO_ASSIGNMENT_SECONDS.observe(max(0.0, elapsed))
+
+
+async def _unknown(
+    session: AsyncSession, reported: Sequence[envelope.CloudEvent]
+) -> dict[str, events.IncidentReported]:
+    """The reports (by event id) whose case does not exist yet, each incident once."""
+    reports = [event for event in reported if isinstance(event.data, events.IncidentReported)]
+    known = await case_repo.existing(
+        session=session, incident_ids=[event.data.incident_id for event in reports]
+    )
+    new: dict[str, events.IncidentReported] = {}
+    for event in reports:
+        assert isinstance(event.data, events.IncidentReported)
+        if event.data.incident_id not in known:
+            known.add(event.data.incident_id)
+            new[event.id] = event.data
+    return new
+
+
+def _new_case(report: events.IncidentReported, *, now: datetime) -> CaseRow:
+    return CaseRow(
         incident_id=report.incident_id,
         category=report.category,
         channel=report.channel.value,
@@ -62,28 +130,30 @@ async def open_case(report: events.IncidentReported, *, deps: Dependencies, now:
         attempt=0,
         reported_at=report.occurred_at,
         assigned_at=now,
+        # Given rather than left to their default factories, which pydantic inspects each time.
+        co_handler_ids=[],
+        declined_by=[],
+        missed_by=[],
     )
-    async with case_work(deps, report.incident_id, now=now, new_case=new_case) as work:
-        if work is None:
-            return
-        work.case.grid_id = await locate(report, session=work.session)
-        situation, team, officers = await situation_of(work)
-        with metrics.DECISION_SECONDS.labels("assign").time():
-            decision = policy.choose_assignee(situation, team, officers)
-        helpers = policy.choose_helpers(
-            work.rules.co_handler_roles, officers, exclude=[decision.assignee_id or ""]
-        )
-        await hand_over(work, decision, co_handlers=[helper.id for helper in helpers])
-        logger.info(
-            "assigned to %s (%s): %s",
-            decision.assignee_id,
-            decision.rung,
-            decision.reason,
-            extra={"incident_id": report.incident_id},
-        )
-    # Reached only when this call created the case (a redelivery returned above).
-    elapsed = (datetime.now(UTC) - report.occurred_at).total_seconds()
-    metrics.REPORT_TO_ASSIGNMENT_SECONDS.observe(max(0.0, elapsed))
+
+
+async def _assign(work: CaseWork, report: events.IncidentReported) -> None:
+    """Locate a new case and put it in the hands the policy chooses, with its helpers."""
+    work.case.grid_id = await locate(report, session=work.session)
+    situation, team, officers = await situation_of(work)
+    with metrics.DECISION_SECONDS.labels("assign").time():
+        decision = policy.choose_assignee(situation, team, officers)
+    helpers = policy.choose_helpers(
+        work.rules.co_handler_roles, officers, exclude=[decision.assignee_id or ""]
+    )
+    await hand_over(work, decision, co_handlers=[helper.id for helper in helpers])
+    logger.info(
+        "assigned to %s (%s): %s",
+        decision.assignee_id,
+        decision.rung,
+        decision.reason,
+        extra={"incident_id": report.incident_id},
+    )
 
 
 async def apply_feedback(event: envelope.CloudEvent, *, deps: Dependencies, now: datetime) -> None:

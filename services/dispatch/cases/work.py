@@ -11,7 +11,7 @@ import uuid
 from collections import Counter
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import InitVar, dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -23,7 +23,8 @@ from services.common.kafka import Publisher
 from services.dispatch import metrics
 from services.dispatch.adapters import case_repo, outbox, timer_store
 from services.dispatch.adapters.live_state import LiveState
-from services.dispatch.adapters.tables import CaseRow, OutboxRow, TimerRow
+from services.dispatch.adapters.tables import CaseRow, OutboxRow
+from services.dispatch.cases.roster_view import RosterView
 from services.dispatch.domain import deadlines, lifecycle
 from services.dispatch.domain.catalogue import Catalogue, HandlingRules
 from services.dispatch.domain.deadlines import Timer, TimerKind
@@ -48,18 +49,32 @@ class Dependencies:
 
 @dataclass
 class CaseWork:
-    """What one command does to one case, collected until it is published and committed."""
+    """What one command does to one case, collected until it is published and committed.
+
+    Works in one batch share a session and a roster view (`shared_view`), and with it the
+    load they move; a `fresh` case was created in this transaction, so it has no timers yet.
+    """
 
     deps: Dependencies
     session: AsyncSession
     case: CaseRow
     now: datetime
+    shared_view: InitVar[RosterView | None] = None
+    fresh: bool = False
+    view: RosterView = field(init=False)
     outgoing: list[envelope.CloudEvent] = field(default_factory=list)
-    new_timers: list[TimerRow] = field(default_factory=list)
+    new_timers: list[timer_store.NewTimer] = field(default_factory=list)
     cancelled_timers: list[str] = field(default_factory=list)
-    load_changes: Counter[str] = field(default_factory=Counter)
     notified: set[str] = field(default_factory=set)
     stored_events: list[OutboxRow] = field(default_factory=list)
+
+    def __post_init__(self, shared_view: RosterView | None) -> None:
+        self.view = shared_view or RosterView(self.session, self.deps.live, self.now)
+
+    @property
+    def load_changes(self) -> Counter[str]:
+        """Open cases moved between members by this work (by its batch, when shared)."""
+        return self.view.pending_load
 
     @property
     def rules(self) -> HandlingRules:
@@ -116,6 +131,8 @@ class CaseWork:
 
     async def cancel_timers(self, kinds: Iterable[TimerKind]) -> None:
         """Stop pending timers of these kinds."""
+        if self.fresh:
+            return
         self.cancelled_timers += await timer_store.cancel(
             session=self.session, incident_id=self.case.incident_id, kinds=list(kinds), now=self.now
         )
@@ -127,37 +144,56 @@ class CaseWork:
         if to_member:
             self.load_changes[to_member] += 1
 
-    async def flush(self) -> None:
-        """Store timers, the case and its events in the open transaction."""
-        await timer_store.save(session=self.session, rows=self.new_timers)
+    def stage(self) -> None:
+        """Add the case and its events to the open transaction (timers are stored by `store`)."""
         self.session.add(self.case)
         self.stored_events = outbox.rows_for(self.deps.lifecycle_topic, self.outgoing, now=self.now)
         self.session.add_all(self.stored_events)
-        await self.session.flush()
 
-    async def after_commit(self) -> None:
-        """Log, count and publish the committed events, then the Redis effects."""
-        for event in self.outgoing:
+
+async def store(session: AsyncSession, works: Sequence[CaseWork]) -> None:
+    """Write the works' timers, cases and events in the open transaction."""
+    await timer_store.save(session=session, rows=[row for work in works for row in work.new_timers])
+    for work in works:
+        work.stage()
+    await session.flush()
+
+
+async def settle(deps: Dependencies, works: Sequence[CaseWork]) -> None:
+    """After the commit: log, count and publish the events, then the Redis effects."""
+    for work in works:
+        for event in work.outgoing:
             logger.info(
-                "committed %s; case %s", event.type, self.case.status, extra={"event_id": event.id}
+                "committed %s; case %s",
+                event.type,
+                work.case.status,
+                extra={"event_id": event.id, "incident_id": work.case.incident_id},
             )
-        metrics.count_committed(self.outgoing)
-        failpoints.reach("dispatch.before_publish")
-        await outbox.send(
-            self.stored_events, publisher=self.deps.publisher, sessions=self.deps.sessions
-        )
-        for member_id, delta in self.load_changes.items():
-            if delta:
-                await self.deps.live.add_load(member_id, delta)
-        await self.deps.schedule.remove(self.cancelled_timers)
-        await self.deps.schedule.add(self.new_timers)
-        if self.notified and self.outgoing:
-            change: dict[str, Any] = {
-                "incident_id": str(self.case.incident_id),
-                "status": self.case.status,
-                "events": [event.type for event in self.outgoing],
-            }
-            await self.deps.live.notify(self.notified, change)
+        metrics.count_committed(work.outgoing)
+    failpoints.reach("dispatch.before_publish")
+    await outbox.send(
+        [row for work in works for row in work.stored_events],
+        publisher=deps.publisher,
+        sessions=deps.sessions,
+    )
+    moved: Counter[str] = Counter()
+    for view in {id(work.view): work.view for work in works}.values():
+        moved.update(view.pending_load)
+    await deps.live.add_loads(moved)
+    await deps.schedule.remove([timer for work in works for timer in work.cancelled_timers])
+    await deps.schedule.add([timer for work in works for timer in work.new_timers])
+    await deps.live.notify(
+        (work.notified, _change(work)) for work in works if work.notified and work.outgoing
+    )
+
+
+def _change(work: CaseWork) -> dict[str, Any]:
+    """What a member's task stream hears about a committed change."""
+    return {
+        "incident_id": str(work.case.incident_id),
+        "status": work.case.status,
+        "events": [event.type for event in work.outgoing],
+    }
 
 
 def facts_of(case: CaseRow) -> lifecycle.CaseFacts:
@@ -173,45 +209,21 @@ def facts_of(case: CaseRow) -> lifecycle.CaseFacts:
 
 
 @asynccontextmanager
-async def case_work(
-    deps: Dependencies, incident_id: uuid.UUID, *, now: datetime, new_case: CaseRow | None = None
-) -> AsyncIterator[CaseWork | None]:
-    """Lock the case for one command; commit, then publish, when the block succeeds.
-
-    With `new_case`, the case is created first; the block gets None when it already existed
-    (a redelivered report), so nothing is done twice. Log lines written meanwhile carry the
-    incident id.
-    """
-    with observability.log_context(incident_id=incident_id):
-        async with _locked_case(deps, incident_id, now=now, new_case=new_case) as work:
-            yield work
-
-
-@asynccontextmanager
-async def _locked_case(
-    deps: Dependencies, incident_id: uuid.UUID, *, now: datetime, new_case: CaseRow | None
-) -> AsyncIterator[CaseWork | None]:
-    async with deps.sessions() as session:
-        async with session.begin():
-            if new_case is not None and not await case_repo.insert_if_new(
-                session=session, case=new_case
-            ):
-                yield None
-                return
-            case = await case_repo.lock(session=session, incident_id=incident_id)
-            if case is None:
-                raise CaseNotFound(str(incident_id))
-            work = CaseWork(deps=deps, session=session, case=case, now=now)
-            yield work
-            await work.flush()
-        await work.after_commit()
-
-
-@asynccontextmanager
 async def existing_case(
     deps: Dependencies, incident_id: uuid.UUID, *, now: datetime
 ) -> AsyncIterator[CaseWork]:
-    """`case_work` for a case that must exist."""
-    async with case_work(deps, incident_id, now=now) as work:
-        assert work is not None
-        yield work
+    """Lock the case for one command; commit, then publish, when the block succeeds.
+
+    Raises CaseNotFound when there is no such case. Log lines written meanwhile carry the
+    incident id.
+    """
+    with observability.log_context(incident_id=incident_id):
+        async with deps.sessions() as session:
+            async with session.begin():
+                case = await case_repo.lock(session=session, incident_id=incident_id)
+                if case is None:
+                    raise CaseNotFound(str(incident_id))
+                work = CaseWork(deps=deps, session=session, case=case, now=now)
+                yield work
+                await store(session, [work])
+            await settle(deps, [work])

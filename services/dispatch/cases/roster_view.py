@@ -1,0 +1,91 @@
+"""What a unit of work reads of the roster and of live state, each thing read once.
+
+A batch of reports shares one view: its households are fetched in one query, each grid's
+team once, each member's load and duty once; the load the batch itself moved is added on
+top, so the second report of a grid sees the first one's assignment before Redis does.
+"""
+
+from collections import Counter
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from services.dispatch.adapters import roster_repo, tables
+from services.dispatch.adapters.live_state import LiveState
+from services.dispatch.domain import policy
+
+Team = tuple[policy.GridTeam, list[tables.MemberRow]]
+
+
+@dataclass
+class RosterView:
+    session: AsyncSession
+    live: LiveState
+    now: datetime
+    pending_load: Counter[str] = field(default_factory=Counter)
+    _teams: dict[str, Team | None] = field(default_factory=dict)
+    _with_roles: dict[tuple[str, ...], list[tables.MemberRow]] = field(default_factory=dict)
+    _loads: dict[str, int] = field(default_factory=dict)
+    _off_duty: dict[str, bool] = field(default_factory=dict)
+    _held: list[object] = field(default_factory=list)
+
+    async def prefetch(
+        self,
+        *,
+        household_ids: Collection[str],
+        camera_ids: Collection[str],
+        grid_ids: Collection[str],
+    ) -> None:
+        """Load these roster rows in one query per table; later lookups find them in the session.
+
+        The session keeps loaded rows only while something refers to them, so the view does.
+        """
+        for table, ids in (
+            (tables.HouseholdRow, household_ids),
+            (tables.CameraRow, camera_ids),
+            (tables.GridRow, grid_ids),
+        ):
+            if ids:
+                query = select(table).where(col(table.id).in_(list(ids)))
+                self._held += (await self.session.execute(query)).scalars().all()
+
+    async def household(self, household_id: str) -> tables.HouseholdRow | None:
+        return await roster_repo.household(session=self.session, household_id=household_id)
+
+    async def grid_team(self, grid_id: str) -> Team | None:
+        if grid_id not in self._teams:
+            self._teams[grid_id] = await roster_repo.grid_team(
+                session=self.session, grid_id=grid_id
+            )
+        return self._teams[grid_id]
+
+    async def members_with_roles(self, roles: Sequence[str]) -> list[tables.MemberRow]:
+        key = tuple(sorted(roles))
+        if key not in self._with_roles:
+            self._with_roles[key] = await roster_repo.members_with_roles(
+                session=self.session, roles=key
+            )
+        return self._with_roles[key]
+
+    async def officers(self, people: Sequence[tables.MemberRow]) -> dict[str, policy.Officer]:
+        """Roster members with their live load (plus what this work moved) and duty."""
+        unseen = list(dict.fromkeys(person.id for person in people if person.id not in self._loads))
+        if unseen:
+            self._loads.update(await self.live.loads(unseen))
+            off_duty = await self.live.off_duty(unseen, now=self.now)
+            self._off_duty.update((member_id, member_id in off_duty) for member_id in unseen)
+        return {
+            person.id: policy.Officer(
+                id=person.id,
+                role=person.role,
+                grid_id=person.grid_id,
+                on_duty=not self._off_duty[person.id],
+                open_cases=self._loads[person.id] + self.pending_load[person.id],
+                case_capacity=person.case_capacity,
+                skills=frozenset(person.skills),
+            )
+            for person in people
+        }
