@@ -4,7 +4,8 @@ import uuid
 from collections import Counter
 from dataclasses import asdict, dataclass
 
-from bench.e2e import load, observe
+from bench.e2e import cpu, load, observe
+from services.demo.processes import ServiceProcess
 
 REFERENCE_RATE = 200
 
@@ -38,6 +39,7 @@ class Step:
     e2e_p99_ms: float | None
     peak_consumer_lag: int
     kept_up: bool
+    cpu_ms_per_incident: cpu.Snapshot
 
     def as_dict(self) -> dict[str, object]:
         return asdict(self)
@@ -50,6 +52,7 @@ def summarise(
     recorded: dict[uuid.UUID, float],
     *,
     peak_lag: int,
+    cpu_ms_per_incident: cpu.Snapshot,
 ) -> Step:
     """The step's figures: intake answers, and which incidents reached the ledger, and when."""
     accepted = [s for s in sent if s.incident_id is not None]
@@ -84,6 +87,7 @@ def summarise(
         peak_consumer_lag=peak_lag,
         # Keeping up: everything offered was accepted and recorded at (nearly) the offered rate.
         kept_up=not errors and len(done) == len(accepted) and e2e_rate >= 0.9 * rate,
+        cpu_ms_per_incident=cpu_ms_per_incident,
     )
 
 
@@ -91,6 +95,7 @@ async def climb(
     port: int,
     api_key: str,
     *,
+    processes: dict[str, ServiceProcess],
     rates: list[int],
     seconds: float,
     connections: int,
@@ -106,6 +111,7 @@ async def climb(
     first = 0
     for rate in rates:
         lag.take()
+        before = cpu.snapshot(processes)
         sent = await load.offer(
             port, api_key, rate=rate, seconds=seconds, connections=connections, first=first
         )
@@ -113,7 +119,10 @@ async def climb(
         ids = {s.incident_id for s in sent if s.incident_id is not None}
         accepted |= ids
         await watch.settle(ids, quiet_s=drain_s, within_s=drain_cap_s)
-        step = summarise(rate, seconds, sent, watch.recorded, peak_lag=lag.take())
+        cost = cpu.per_incident_ms(before, cpu.snapshot(processes), len(ids))
+        step = summarise(
+            rate, seconds, sent, watch.recorded, peak_lag=lag.take(), cpu_ms_per_incident=cost
+        )
         steps.append(step)
         print(line(step), flush=True)
         if not step.kept_up and rate >= REFERENCE_RATE:
@@ -128,5 +137,6 @@ def line(step: Step) -> str:
         f"intake p99 {step.intake_p99_ms} ms  e2e {step.e2e_incidents_per_s:>7.1f}/s "
         f"p50 {step.e2e_p50_ms} p99 {step.e2e_p99_ms} ms  lag≤{step.peak_consumer_lag}  "
         f"lost {step.lost}  errors {sum(step.errors.values())}  "
-        f"{'kept up' if step.kept_up else 'fell behind'}"
+        f"{'kept up' if step.kept_up else 'fell behind'}  "
+        f"CPU ms/incident {step.cpu_ms_per_incident}"
     )

@@ -58,6 +58,7 @@ async def end_to_end(run: Slice, args: argparse.Namespace) -> dict[str, Any]:
             steps, accepted = await ladder.climb(
                 run.intake.port,
                 run.api_key,
+                processes=run.processes,
                 rates=args.rates,
                 seconds=args.step_seconds,
                 connections=args.connections,

@@ -7,30 +7,62 @@ send carries the same event id, which consumers de-duplicate.
 
 import asyncio
 import logging
+import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Protocol
 
-from sqlalchemy import update
+from sqlalchemy import insert, update
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.common import envelope, runtime
 from services.common.kafka import Publisher
+from services.dispatch.adapters import tables
 from services.dispatch.adapters.tables import OutboxRow
 
 logger = logging.getLogger(__name__)
 
 
-def rows_for(
-    topic: str, events: Sequence[envelope.CloudEvent], *, now: datetime
-) -> list[OutboxRow]:
-    """Encoded events ready to be stored in the same transaction as the change."""
+class Stored(Protocol):
+    """An event as the outbox holds it, encoded for Kafka."""
+
+    @property
+    def event_id(self) -> str: ...
+    @property
+    def topic(self) -> str: ...
+    @property
+    def event_type(self) -> str: ...
+    @property
+    def key(self) -> bytes: ...
+    @property
+    def value(self) -> bytes: ...
+    @property
+    def headers(self) -> list[list[str]]: ...
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """An event of this transaction, encoded; stored by `store`, then published by `send`."""
+
+    event_id: str
+    incident_id: uuid.UUID
+    topic: str
+    event_type: str
+    key: bytes
+    value: bytes
+    headers: list[list[str]]
+
+
+def encoded(topic: str, events: Sequence[envelope.CloudEvent]) -> list[Outgoing]:
+    """Events encoded for Kafka, ready to be stored in the same transaction as the change."""
     rows = []
     for event in events:
         record = envelope.encode(event)
         rows.append(
-            OutboxRow(
+            Outgoing(
                 event_id=event.id,
                 incident_id=event.data.incident_id,
                 topic=topic,
@@ -38,14 +70,34 @@ def rows_for(
                 key=record.key,
                 value=record.value,
                 headers=[[name, value.decode()] for name, value in record.headers],
-                created_at=now,
             )
         )
     return rows
 
 
+async def store(*, session: AsyncSession, rows: Sequence[Outgoing], now: datetime) -> None:
+    """Add the events to the outbox in the open transaction, in order."""
+    if rows:
+        await session.execute(
+            insert(tables.OUTBOX),
+            [
+                {
+                    "event_id": row.event_id,
+                    "incident_id": row.incident_id,
+                    "topic": row.topic,
+                    "event_type": row.event_type,
+                    "key": row.key,
+                    "value": row.value,
+                    "headers": row.headers,
+                    "created_at": now,
+                }
+                for row in rows
+            ],
+        )
+
+
 async def send(
-    rows: Sequence[OutboxRow],
+    rows: Sequence[Stored],
     *,
     publisher: Publisher,
     sessions: async_sessionmaker[AsyncSession],
@@ -70,7 +122,7 @@ async def send(
     async with sessions() as session, session.begin():
         await session.execute(
             update(OutboxRow)
-            .where(col(OutboxRow.seq).in_([row.seq for row in rows]))
+            .where(col(OutboxRow.event_id).in_([row.event_id for row in rows]))
             .values(sent_at=datetime.now(UTC))
         )
 

@@ -215,3 +215,7 @@ class RefreshTokenRow(SQLModel, table=True):
 
 
 ALL_TABLES.extend([AccountRow, RefreshTokenRow])
+
+# The Core tables, for statements that write many rows without building ORM objects.
+TIMER = TimerRow.__table__  # type: ignore[attr-defined]
+OUTBOX = OutboxRow.__table__  # type: ignore[attr-defined]

@@ -8,7 +8,7 @@ dispatch instances and after a Redis restart.
 
 import uuid
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
@@ -18,6 +18,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from services.dispatch.adapters import tables
 from services.dispatch.adapters.tables import TimerRow
 from services.dispatch.domain.deadlines import Timer, TimerKind
 
@@ -46,7 +47,15 @@ class NewTimer:
 
     def values(self) -> dict[str, object]:
         """The row's columns, a pending timer (not fired, not cancelled)."""
-        return {**asdict(self), "fired_at": None, "cancelled": False}
+        return {
+            "id": self.id,
+            "incident_id": self.incident_id,
+            "kind": self.kind,
+            "attempt": self.attempt,
+            "due_at": self.due_at,
+            "fired_at": None,
+            "cancelled": False,
+        }
 
 
 CLAIM_DUE = """
@@ -110,7 +119,7 @@ async def save(*, session: AsyncSession, rows: Sequence[NewTimer]) -> None:
     if not rows:
         return
     latest = {row.id: row for row in rows}  # a timer scheduled twice keeps its last due time
-    statement = insert(TimerRow)
+    statement = insert(tables.TIMER)
     replaced = {name: statement.excluded[name] for name in TimerRow.model_fields if name != "id"}
     await session.execute(
         statement.on_conflict_do_update(index_elements=["id"], set_=replaced),

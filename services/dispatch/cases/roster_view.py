@@ -7,7 +7,7 @@ top, so the second report of a grid sees the first one's assignment before Redis
 
 from collections import Counter
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from sqlmodel import col, select
@@ -28,8 +28,7 @@ class RosterView:
     pending_load: Counter[str] = field(default_factory=Counter)
     _teams: dict[str, Team | None] = field(default_factory=dict)
     _with_roles: dict[tuple[str, ...], list[tables.MemberRow]] = field(default_factory=dict)
-    _loads: dict[str, int] = field(default_factory=dict)
-    _off_duty: dict[str, bool] = field(default_factory=dict)
+    _officers: dict[str, policy.Officer] = field(default_factory=dict)  # as of the start
     _held: list[object] = field(default_factory=list)
 
     async def prefetch(
@@ -72,20 +71,24 @@ class RosterView:
 
     async def officers(self, people: Sequence[tables.MemberRow]) -> dict[str, policy.Officer]:
         """Roster members with their live load (plus what this work moved) and duty."""
-        unseen = list(dict.fromkeys(person.id for person in people if person.id not in self._loads))
+        unseen = [person for person in people if person.id not in self._officers]
         if unseen:
-            self._loads.update(await self.live.loads(unseen))
-            off_duty = await self.live.off_duty(unseen, now=self.now)
-            self._off_duty.update((member_id, member_id in off_duty) for member_id in unseen)
-        return {
-            person.id: policy.Officer(
-                id=person.id,
-                role=person.role,
-                grid_id=person.grid_id,
-                on_duty=not self._off_duty[person.id],
-                open_cases=self._loads[person.id] + self.pending_load[person.id],
-                case_capacity=person.case_capacity,
-                skills=frozenset(person.skills),
-            )
-            for person in people
-        }
+            ids = list(dict.fromkeys(person.id for person in unseen))
+            loads = await self.live.loads(ids)
+            off_duty = await self.live.off_duty(ids, now=self.now)
+            for person in unseen:
+                self._officers[person.id] = policy.Officer(
+                    id=person.id,
+                    role=person.role,
+                    grid_id=person.grid_id,
+                    on_duty=person.id not in off_duty,
+                    open_cases=loads[person.id],
+                    case_capacity=person.case_capacity,
+                    skills=frozenset(person.skills),
+                )
+        officers = {person.id: self._officers[person.id] for person in people}
+        for member_id, moved in self.pending_load.items():
+            if moved and member_id in officers:
+                officer = officers[member_id]
+                officers[member_id] = replace(officer, open_cases=officer.open_cases + moved)
+        return officers

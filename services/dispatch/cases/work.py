@@ -23,7 +23,7 @@ from services.common.kafka import Publisher
 from services.dispatch import metrics
 from services.dispatch.adapters import case_repo, outbox, timer_store
 from services.dispatch.adapters.live_state import LiveState
-from services.dispatch.adapters.tables import CaseRow, OutboxRow
+from services.dispatch.adapters.tables import CaseRow
 from services.dispatch.cases.roster_view import RosterView
 from services.dispatch.domain import deadlines, lifecycle
 from services.dispatch.domain.catalogue import Catalogue, HandlingRules
@@ -66,7 +66,7 @@ class CaseWork:
     new_timers: list[timer_store.NewTimer] = field(default_factory=list)
     cancelled_timers: list[str] = field(default_factory=list)
     notified: set[str] = field(default_factory=set)
-    stored_events: list[OutboxRow] = field(default_factory=list)
+    stored_events: list[outbox.Outgoing] = field(default_factory=list)
 
     def __post_init__(self, shared_view: RosterView | None) -> None:
         self.view = shared_view or RosterView(self.session, self.deps.live, self.now)
@@ -145,10 +145,9 @@ class CaseWork:
             self.load_changes[to_member] += 1
 
     def stage(self) -> None:
-        """Add the case and its events to the open transaction (timers are stored by `store`)."""
+        """Add the case to the open transaction and encode its events (`store` writes both)."""
         self.session.add(self.case)
-        self.stored_events = outbox.rows_for(self.deps.lifecycle_topic, self.outgoing, now=self.now)
-        self.session.add_all(self.stored_events)
+        self.stored_events = outbox.encoded(self.deps.lifecycle_topic, self.outgoing)
 
 
 async def store(session: AsyncSession, works: Sequence[CaseWork]) -> None:
@@ -157,6 +156,9 @@ async def store(session: AsyncSession, works: Sequence[CaseWork]) -> None:
     for work in works:
         work.stage()
     await session.flush()
+    events = [row for work in works for row in work.stored_events]
+    if events:
+        await outbox.store(session=session, rows=events, now=works[0].now)
 
 
 async def settle(deps: Dependencies, works: Sequence[CaseWork]) -> None:

@@ -1,5 +1,10 @@
-"""Deadlines of a case: when acknowledgement and resolution are due, and when to warn. Pure."""
+"""Deadlines of a case: when acknowledgement and resolution are due, and when to warn. Pure.
 
+The functions of a new assignment are cached: a batch of reports shares one `now`, and its
+cases of one category share their deadlines.
+"""
+
+import functools
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -25,6 +30,7 @@ class Timer:
     due_at: datetime
 
 
+@functools.lru_cache(maxsize=256)
 def acknowledge_due(
     rules: HandlingRules, calendar: WorkCalendar, *, assigned_at: datetime
 ) -> datetime:
@@ -32,11 +38,13 @@ def acknowledge_due(
     return deadline(calendar, clock=rules.clock, start=assigned_at, limit=rules.acknowledge)
 
 
+@functools.lru_cache(maxsize=256)
 def resolve_due(rules: HandlingRules, calendar: WorkCalendar, *, start: datetime) -> datetime:
     """When the case must be resolved, counted from `start` (first assignment or reopening)."""
     return deadline(calendar, clock=rules.clock, start=start, limit=rules.resolve)
 
 
+@functools.lru_cache(maxsize=512)
 def timers(
     rules: HandlingRules,
     calendar: WorkCalendar,
@@ -45,11 +53,11 @@ def timers(
     due: datetime,
     warn: TimerKind,
     expire: TimerKind,
-) -> list[Timer]:
+) -> tuple[Timer, ...]:
     """A yellow warning when `warn_at` of the time is used, and the due time itself."""
     allowed = remaining(calendar, clock=rules.clock, now=start, due=due)
     warn_at = resume(calendar, clock=rules.clock, now=start, left=allowed * rules.warn_at)
-    return [Timer(warn, min(warn_at, due)), Timer(expire, due)]
+    return (Timer(warn, min(warn_at, due)), Timer(expire, due))
 
 
 def paused_left(
