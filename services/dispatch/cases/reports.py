@@ -9,7 +9,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.common import envelope, events, observability
+from services.common import database, envelope, events, observability
 from services.common.kafka import Rejection
 from services.dispatch import metrics
 from services.dispatch.adapters import case_repo
@@ -114,7 +114,8 @@ async def _unknown(
 
 
 def _new_case(report: events.IncidentReported, *, now: datetime) -> CaseRow:
-    return CaseRow(
+    return database.new_row(
+        CaseRow,
         incident_id=report.incident_id,
         category=report.category,
         channel=report.channel.value,
@@ -130,10 +131,6 @@ def _new_case(report: events.IncidentReported, *, now: datetime) -> CaseRow:
         attempt=0,
         reported_at=report.occurred_at,
         assigned_at=now,
-        # Given rather than left to their default factories, which pydantic inspects each time.
-        co_handler_ids=[],
-        declined_by=[],
-        missed_by=[],
     )
 
 
