@@ -48,13 +48,18 @@ NOT_RESOLVED: errors.Responses = {
         **CONFLICT,
         **json_body.VALIDATION_ERROR,
     },
-    openapi_extra={**deps.IDEMPOTENCY_KEY_DOC, **json_body.documented(IncidentCreate)},
+    openapi_extra={
+        **deps.IDEMPOTENCY_KEY_DOC,
+        **deps.REPORTER_DOC,
+        **json_body.documented(IncidentCreate),
+    },
 )
-async def report(principal: Reporter, request: Request, response: Response) -> IncidentAccepted:
+async def report(request: Request, response: Response) -> IncidentAccepted:
     """Take a report; 202 only after Kafka has the event (a new case, or merged into one)."""
-    # The busiest route: the body, the intake and the header come from the request, not from
-    # more dependencies (see services.intake.api.deps and json_body). The key is admitted
-    # before the body is read.
+    # The busiest route: the caller, the body, the intake and the header come from the
+    # request, not from FastAPI's dependencies (see services.intake.api.deps and json_body).
+    # The key is admitted before the body is read, as a dependency would be.
+    principal = await deps.reporter(request)
     body = await json_body.parse(request, IncidentCreate)
     taken = await reports.take_report(
         body,

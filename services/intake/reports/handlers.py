@@ -9,6 +9,7 @@ event id, which consumers already de-duplicate.
 """
 
 import asyncio
+import functools
 import logging
 import uuid
 from dataclasses import dataclass
@@ -217,7 +218,12 @@ async def _replay(
 
 
 def _lease(deps: Dependencies) -> timedelta:
-    return timedelta(seconds=2 * deps.publish_timeout_s + 1)
+    return _lease_for(deps.publish_timeout_s)
+
+
+@functools.cache
+def _lease_for(publish_timeout_s: float) -> timedelta:
+    return timedelta(seconds=2 * publish_timeout_s + 1)
 
 
 def _utcnow() -> datetime:
