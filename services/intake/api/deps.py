@@ -9,7 +9,7 @@ route, `POST /v1/incidents`, calls `reporter` itself, before it reads its body.
 
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import parse_qs
 
 from fastapi import Depends, Request, Security
@@ -118,7 +118,7 @@ async def reporter(request: Request) -> Principal:
 
 
 # The same scheme in the OpenAPI document of routes that call `reporter` themselves.
-REPORTER_DOC = {"security": [{API_KEY_HEADER.scheme_name: []}]}
+REPORTER_DOC: dict[str, Any] = {"security": [{API_KEY_HEADER.scheme_name: []}]}
 
 
 def caller(operation: Operation) -> Callable[..., Awaitable[Principal]]:

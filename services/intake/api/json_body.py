@@ -30,7 +30,7 @@ def documented(model: type[BaseModel]) -> dict[str, Any]:
 
 
 # The 422 that FastAPI documents for a route with a body.
-VALIDATION_ERROR = {
+VALIDATION_ERROR: dict[int | str, dict[str, Any]] = {
     422: {
         "description": "Validation Error",
         "content": {
