@@ -5,7 +5,9 @@
 Starts (on loopback) the bare app and the real intake against the running local stack (its
 own database, topics and Redis namespace), drives each in turn with the same number of
 requests from the same number of keep-alive connections, and prints requests/s, p50 and p99
-latency and the ratio intake/bare. Intake answers each 202 only after Kafka acknowledged it.
+latency, the CPU time the server process spent per request (Linux), and the ratio intake/bare.
+On a busy machine requests/s swing with other work; CPU per request is steadier.
+Intake answers each 202 only after Kafka acknowledged it.
 Modes: `plain` (an integrator key, no idempotency key) and `idempotent` (a fresh
 Idempotency-Key per request, so every report is also claimed in PostgreSQL).
 """
@@ -51,6 +53,7 @@ class Result:
     seconds: float
     latencies: list[float]
     statuses: Counter[int]
+    cpu_s: float | None = None  # the server process's CPU time over the run
 
     @property
     def rps(self) -> float:
@@ -61,10 +64,15 @@ class Result:
         p50 = statistics.median(ordered) * 1000
         p99 = ordered[int(0.99 * (len(ordered) - 1))] * 1000
         codes = ", ".join(f"{code}×{n}" for code, n in sorted(self.statuses.items()))
+        cpu = "n/a" if self.cpu_s is None else f"{self.cpu_ms_per_request:.3f}"
         return (
             f"{self.name:22s} {self.rps:8.0f} req/s   p50 {p50:6.1f} ms   "
-            f"p99 {p99:6.1f} ms   [{codes}]"
+            f"p99 {p99:6.1f} ms   cpu {cpu} ms/req   [{codes}]"
         )
+
+    @property
+    def cpu_ms_per_request(self) -> float:
+        return (self.cpu_s or 0.0) / len(self.latencies) * 1000
 
 
 def request_bytes(port: int, headers: dict[str, str]) -> bytes:
@@ -115,8 +123,24 @@ async def drive(
     return Result(name, time.perf_counter() - started, latencies, statuses)
 
 
+def cpu_seconds(pid: int | None) -> float | None:
+    """User plus system CPU time of a process so far (Linux /proc), None elsewhere."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def run(
-    name: str, port: int, args: argparse.Namespace, headers: dict[str, str], fresh: bool
+    name: str,
+    port: int,
+    args: argparse.Namespace,
+    headers: dict[str, str],
+    fresh: bool,
+    *,
+    pid: int | None,
 ) -> Result:
     asyncio.run(
         drive(
@@ -128,7 +152,8 @@ def run(
             fresh_key=fresh,
         )
     )
-    return asyncio.run(
+    cpu_before = cpu_seconds(pid)
+    result = asyncio.run(
         drive(
             name,
             port,
@@ -138,6 +163,10 @@ def run(
             fresh_key=fresh,
         )
     )
+    cpu_after = cpu_seconds(pid)
+    if cpu_before is not None and cpu_after is not None:
+        result.cpu_s = cpu_after - cpu_before
+    return result
 
 
 def main() -> None:
@@ -173,11 +202,15 @@ def main() -> None:
             flush=True,
         )
         with_key = {"x-api-key": key["api_key"]}
-        bare_result = run("bare FastAPI", bare_port, args, {}, False)
+        bare_result = run("bare FastAPI", bare_port, args, {}, False, pid=bare.pid)
         print(bare_result.line(), flush=True)
         for mode, fresh in (("plain", False), ("idempotent", True)):
-            result = run(f"intake ({mode})", intake.port, args, with_key, fresh)
-            print(result.line() + f"   ratio {result.rps / bare_result.rps:.2f}", flush=True)
+            result = run(f"intake ({mode})", intake.port, args, with_key, fresh, pid=intake.pid)
+            ratio = f"ratio {result.rps / bare_result.rps:.2f}"
+            if result.cpu_s and bare_result.cpu_s:
+                by_cpu = bare_result.cpu_ms_per_request / result.cpu_ms_per_request
+                ratio += f" (by CPU {by_cpu:.2f})"
+            print(f"{result.line()}   {ratio}", flush=True)
         print(f"intake log: {log_dir}")
     finally:
         intake.stop()

@@ -4,6 +4,7 @@ Reports topic (intake → dispatch, ledger): reported, feedback, merged.
 Lifecycle topic (dispatch → ledger and any subscriber): everything else.
 """
 
+import hashlib
 import uuid
 from datetime import datetime
 from enum import StrEnum
@@ -290,5 +291,14 @@ def status_after(data: EventPayload) -> CaseStatus | None:
 
 
 def event_id_for(incident_id: uuid.UUID, step: str) -> str:
-    """Deterministic event id, so that a redelivered command produces the same event again."""
-    return str(uuid.uuid5(EVENT_ID_NAMESPACE, f"{incident_id}/{step}"))
+    """Deterministic event id, so that a redelivered command produces the same event again.
+
+    `str(uuid.uuid5(EVENT_ID_NAMESPACE, f"{incident_id}/{step}"))`, computed without the two
+    UUID objects, which cost more than the hash on intake's busiest path.
+    """
+    name = f"{incident_id}/{step}".encode()
+    digest = bytearray(hashlib.sha1(EVENT_ID_NAMESPACE.bytes + name).digest()[:16])
+    digest[6] = (digest[6] & 0x0F) | 0x50  # version 5
+    digest[8] = (digest[8] & 0x3F) | 0x80  # RFC 4122 variant
+    text = digest.hex()
+    return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"

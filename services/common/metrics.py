@@ -5,6 +5,7 @@ partition, its position, the end of the log and the broker's last fetch mark. Th
 judgement serves /readyz (services.common.runtime) and the `gridloop_consumer_stalled` gauge.
 """
 
+import functools
 import time
 import weakref
 from collections.abc import Callable, Iterable, Iterator
@@ -22,6 +23,14 @@ HTTP_LATENCY = Histogram(
 )
 EVENTS_PRODUCED = Counter("gridloop_events_produced_total", "Events produced", ["topic", "type"])
 EVENTS_CONSUMED = Counter("gridloop_events_consumed_total", "Events consumed", ["topic", "type"])
+
+
+@functools.cache
+def events_produced(topic: str, event_type: str) -> Counter:
+    """The labelled child of EVENTS_PRODUCED, looked up once per topic and type."""
+    return EVENTS_PRODUCED.labels(topic, event_type)
+
+
 DEAD_LETTERS = Counter("gridloop_dead_letters_total", "Records sent to dead letters", ["topic"])
 READINESS = Gauge(
     "gridloop_readiness_check", "Outcome of the last /readyz check (1 passing)", ["check"]

@@ -60,25 +60,31 @@ class ContextFilter(logging.Filter):
         return True
 
 
-_LINE_ENCODER = json.JSONEncoder(ensure_ascii=False)  # one encoder, not one per line
+# A str as a JSON string literal, non-ASCII kept: what json.JSONEncoder(ensure_ascii=False)
+# writes for each key and value, without building a dict and an encoder for every line.
+_quoted = json.encoder.encode_basestring
+_LINE_FIELDS = (*CONTEXT_FIELDS, "service")
+_ABSENT = object()
 
 
 class JsonFormatter(logging.Formatter):
     """One JSON object per line, carrying incident and event ids when the record has them."""
 
     def format(self, record: logging.LogRecord) -> str:
-        line = {
-            "time": datetime.fromtimestamp(record.created, UTC).isoformat(),
-            "level": record.levelname,
-            "logger": record.name,
-            "message": record.getMessage(),
-        }
-        for field in (*CONTEXT_FIELDS, "service"):
-            if hasattr(record, field):
-                line[field] = str(getattr(record, field))
+        moment = datetime.fromtimestamp(record.created, UTC).isoformat()
+        line = [
+            f'{{"time": "{moment}", "level": {_quoted(record.levelname)}, ',
+            f'"logger": {_quoted(record.name)}, "message": {_quoted(record.getMessage())}',
+        ]
+        given = record.__dict__
+        for field in _LINE_FIELDS:
+            value = given.get(field, _ABSENT)
+            if value is not _ABSENT:
+                line.append(f", {_quoted(field)}: {_quoted(str(value))}")
         if record.exc_info:
-            line["exception"] = self.formatException(record.exc_info)
-        return _LINE_ENCODER.encode(line)
+            line.append(f', "exception": {_quoted(self.formatException(record.exc_info))}')
+        line.append("}")
+        return "".join(line)
 
 
 def configure_logging(level: str) -> None:

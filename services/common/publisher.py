@@ -41,7 +41,7 @@ class Publisher:
         """Produce several events and wait until every one is acknowledged."""
         await self._send([(topic, envelope.encode(event)) for event in events])
         for event in events:
-            metrics.EVENTS_PRODUCED.labels(topic, event.type).inc()
+            metrics.events_produced(topic, event.type).inc()
 
     async def publish_records(
         self, records: Sequence[tuple[str, str, envelope.KafkaRecordOut]]
@@ -49,7 +49,7 @@ class Publisher:
         """Produce already-encoded events (topic, type, record) in order; wait for every ack."""
         await self._send([(topic, record) for topic, _, record in records])
         for topic, event_type, _ in records:
-            metrics.EVENTS_PRODUCED.labels(topic, event_type).inc()
+            metrics.events_produced(topic, event_type).inc()
 
     async def dead_letter(
         self, topic: str, record: ConsumerRecord, *, reason: str, consumer_group: str
@@ -73,7 +73,10 @@ class Publisher:
                 await producer.send(topic, value=r.value, key=r.key, headers=r.headers)
                 for topic, r in records
             ]
-            await asyncio.gather(*futures)
+            if len(futures) == 1:
+                await futures[0]  # the common case, without gather's bookkeeping
+            else:
+                await asyncio.gather(*futures)
         except PRODUCER_BROKEN as broken:
             await self._replace(producer, because=broken)
             raise

@@ -3,6 +3,8 @@
 Defined here for the dashboards and alert rules; docs/operations.md says where each is set.
 """
 
+import functools
+
 from prometheus_client import Counter, Gauge, Histogram
 
 REPORTS = Counter(
@@ -10,6 +12,14 @@ REPORTS = Counter(
     "Reports taken, by channel and outcome (new case, merged into an open one, or refused 503)",
     ["channel", "outcome"],
 )
+
+
+@functools.cache
+def reports(channel: str, outcome: str) -> Counter:
+    """The labelled child of REPORTS, looked up once per channel and outcome."""
+    return REPORTS.labels(channel, outcome)
+
+
 CALLBACK_ATTEMPTS = Counter(
     "gridloop_intake_callback_attempts_total",
     "Status callback attempts by the delivery's state after the attempt",

@@ -6,6 +6,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from services.common import envelope, events
 
@@ -51,6 +53,12 @@ def test_event_ids_are_deterministic_per_step() -> None:
     assert events.event_id_for(incident, "assigned/1") != events.event_id_for(
         incident, "assigned/2"
     )
+
+
+@given(incident=st.uuids(), step=st.text())
+def test_event_ids_are_the_uuid5_of_incident_and_step(incident: uuid.UUID, step: str) -> None:
+    expected = uuid.uuid5(events.EVENT_ID_NAMESPACE, f"{incident}/{step}")
+    assert events.event_id_for(incident, step) == str(expected)
 
 
 @pytest.mark.parametrize(

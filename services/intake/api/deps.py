@@ -2,13 +2,14 @@
 
 Each dependency FastAPI resolves costs tens of microseconds per request, more than the work
 some of them do. So a native caller is one dependency, a security scheme of its own that reads
-X-API-Key, authenticates, checks the signature and admits the key in one call; and the report
-routes read the running intake and their Idempotency-Key from the request.
+X-API-Key, authenticates, checks the signature and admits the key in one call; the report
+routes read the running intake and their Idempotency-Key from the request; and the busiest
+route, `POST /v1/incidents`, calls `reporter` itself, before it reads its body.
 """
 
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import parse_qs
 
 from fastapi import Depends, Request, Security
@@ -110,6 +111,16 @@ class ScopedKey(SecurityBase):
         )
 
 
+async def reporter(request: Request) -> Principal:
+    """The report route's caller, admitted for reporting: what `Reporter` resolves, called by
+    the route itself before it reads the body (a dependency costs FastAPI another walk)."""
+    return await _REPORTER(request)
+
+
+# The same scheme in the OpenAPI document of routes that call `reporter` themselves.
+REPORTER_DOC: dict[str, Any] = {"security": [{API_KEY_HEADER.scheme_name: []}]}
+
+
 def caller(operation: Operation) -> Callable[..., Awaitable[Principal]]:
     """A dependency that admits a key scoped for `operation` (native API: X-API-Key)."""
     return ScopedKey(operation)
@@ -139,7 +150,8 @@ def operator(
     return auth.require(auth.Role.OPERATOR)(principal)
 
 
-Reporter = Annotated[Principal, Security(caller(Operation.REPORT))]
+_REPORTER = ScopedKey(Operation.REPORT)
+Reporter = Annotated[Principal, Security(_REPORTER)]
 FeedbackGiver = Annotated[Principal, Security(caller(Operation.FEEDBACK))]
 StatusReader = Annotated[Principal, Security(caller(Operation.STATUS))]
 CallbackOwner = Annotated[Principal, Security(caller(Operation.CALLBACKS))]

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, HTTPException, Request, Response
 
-from services.intake.api import deps, errors
+from services.intake.api import deps, errors, json_body
 from services.intake.api.deps import FeedbackGiver, IntakeDep, Reporter, StatusReader
 from services.intake.reports import follow_up
 from services.intake.reports import handlers as reports
@@ -46,15 +46,21 @@ NOT_RESOLVED: errors.Responses = {
         **errors.TOO_LARGE,
         **errors.UNAVAILABLE,
         **CONFLICT,
+        **json_body.VALIDATION_ERROR,
     },
-    openapi_extra=deps.IDEMPOTENCY_KEY_DOC,
+    openapi_extra={
+        **deps.IDEMPOTENCY_KEY_DOC,
+        **deps.REPORTER_DOC,
+        **json_body.documented(IncidentCreate),
+    },
 )
-async def report(
-    body: IncidentCreate, principal: Reporter, request: Request, response: Response
-) -> IncidentAccepted:
+async def report(request: Request, response: Response) -> IncidentAccepted:
     """Take a report; 202 only after Kafka has the event (a new case, or merged into one)."""
-    # The busiest route: the intake and the header come from the request, not from more
-    # dependencies (see services.intake.api.deps).
+    # The busiest route: the caller, the body, the intake and the header come from the
+    # request, not from FastAPI's dependencies (see services.intake.api.deps and json_body).
+    # The key is admitted before the body is read, as a dependency would be.
+    principal = await deps.reporter(request)
+    body = await json_body.parse(request, IncidentCreate)
     taken = await reports.take_report(
         body,
         principal=principal,

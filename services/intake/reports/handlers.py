@@ -9,6 +9,7 @@ event id, which consumers already de-duplicate.
 """
 
 import asyncio
+import functools
 import logging
 import uuid
 from dataclasses import dataclass
@@ -82,7 +83,8 @@ async def take_report(
     identity = domain.identity_of(
         report, integrator_id=principal.integrator_id, idempotency_key=idempotency_key
     )
-    fingerprint = domain.fingerprint(report, key=deps.personal_data_key)
+    # Only a report with an identity can come again, so only its content is compared.
+    fingerprint = domain.fingerprint(report, key=deps.personal_data_key) if identity else ""
     target = await _case_to_join(report, now=now, deps=deps)
     report_id = identity.report_id() if identity else uuid.uuid4()
     row = domain.Claim(
@@ -152,13 +154,13 @@ async def _publish_and_accept(
         )
         async with deps.sessions() as session, session.begin():
             await repository.forget(session=session, report_id=row.report_id)
-        metrics.REPORTS.labels(row.channel, "unavailable").inc()
+        metrics.reports(row.channel, "unavailable").inc()
         raise PublishFailed(str(error) or type(error).__name__) from error
     failpoints.reach("intake.before_answer")
     # Not awaited: the answer is already certain. Should this never land, a replay finds the
     # lease run out and republishes the same event id, which consumers already de-duplicate.
     deps.acceptances.post(row.report_id)
-    metrics.REPORTS.labels(row.channel, "merged" if row.merged else "reported").inc()
+    metrics.reports(row.channel, "merged" if row.merged else "reported").inc()
     if not row.merged and row.lat is not None and row.lon is not None:
         await deps.geo.add(
             IndexedCase(row.incident_id, row.category, row.lat, row.lon, row.created_at)
@@ -216,7 +218,12 @@ async def _replay(
 
 
 def _lease(deps: Dependencies) -> timedelta:
-    return timedelta(seconds=2 * deps.publish_timeout_s + 1)
+    return _lease_for(deps.publish_timeout_s)
+
+
+@functools.cache
+def _lease_for(publish_timeout_s: float) -> timedelta:
+    return timedelta(seconds=2 * publish_timeout_s + 1)
 
 
 def _utcnow() -> datetime:

@@ -64,6 +64,15 @@ def test_unknown_and_revoked_keys_are_refused(stack: Stack) -> None:
     assert httpx.post(url, json=report_body(), headers={"X-API-Key": "nonsense"}).status_code == 401
 
 
+def test_a_report_is_refused_for_its_key_before_its_body_is_read(stack: Stack) -> None:
+    url = f"{stack.intake.url}/v1/incidents"
+    not_json = {"content-type": "application/json"}
+    assert httpx.post(url, content=b"{not json", headers=not_json).status_code == 401
+    issued = helpers.issue_key(stack, integrator_id="bad-bodies")
+    refused = httpx.post(url, content=b"{not json", headers={**issued.headers, **not_json})
+    assert refused.status_code == 422 and refused.json()["detail"][0]["loc"] == ["body", 1]
+
+
 def test_a_rotated_key_and_its_predecessor_both_work_until_the_grace_ends(stack: Stack) -> None:
     old = helpers.issue_key(stack, integrator_id="rotating")
     rotated = httpx.post(
