@@ -20,8 +20,8 @@ from services.demo.processes import ROOT, free_port
 
 
 @contextmanager
-def bare_app() -> Iterator[int]:
-    """The bare FastAPI app in its own process; yields its port."""
+def bare_app() -> Iterator[tuple[int, int]]:
+    """The bare FastAPI app in its own process; yields its port and pid."""
     port = free_port()
     process = subprocess.Popen(
         [sys.executable, str(ROOT / "bench" / "bare_app.py"), str(port)],
@@ -30,17 +30,25 @@ def bare_app() -> Iterator[int]:
     )
     try:
         _wait_for(f"http://127.0.0.1:{port}/docs")
-        yield port
+        yield port, process.pid
     finally:
         process.terminate()
         process.wait(10)
 
 
 def closed_loop_rps(
-    name: str, port: int, headers: dict[str, str], *, requests: int, concurrency: int
+    name: str,
+    port: int,
+    headers: dict[str, str],
+    *,
+    requests: int,
+    concurrency: int,
+    pid: int | None,
 ) -> intake_vs_bare.Result:
-    """Requests/s with `concurrency` connections each waiting for its answer, after a warm-up."""
+    """Requests/s with `concurrency` connections each waiting for its answer, after a warm-up,
+    and the server's CPU time over the measured requests."""
     for count in (requests // 8, requests):
+        cpu_before = intake_vs_bare.cpu_seconds(pid)
         result = asyncio.run(
             intake_vs_bare.drive(
                 name,
@@ -51,6 +59,9 @@ def closed_loop_rps(
                 fresh_key=False,
             )
         )
+        cpu_after = intake_vs_bare.cpu_seconds(pid)
+        if cpu_before is not None and cpu_after is not None:
+            result.cpu_s = cpu_after - cpu_before
     return result
 
 

@@ -4,24 +4,12 @@ CPU time per incident does not depend on how busy the machine is, unlike through
 is the figure to compare between runs and between services.
 """
 
-import os
 from collections.abc import Mapping
-from pathlib import Path
 
+from bench.intake_vs_bare import cpu_seconds
 from services.demo.processes import ServiceProcess
 
-TICKS_PER_S = os.sysconf("SC_CLK_TCK")
 Snapshot = dict[str, float | None]
-
-
-def cpu_seconds(pid: int | None) -> float | None:
-    """User plus system time of a process so far (None when it is gone)."""
-    stat = Path(f"/proc/{pid}/stat")
-    if pid is None or not stat.exists():
-        return None
-    # The command name may hold spaces; the fields after its closing parenthesis do not.
-    fields = stat.read_text().rpartition(")")[2].split()
-    return (int(fields[11]) + int(fields[12])) / TICKS_PER_S
 
 
 def snapshot(processes: Mapping[str, ServiceProcess]) -> Snapshot:

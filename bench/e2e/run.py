@@ -7,15 +7,21 @@ import uuid
 from dataclasses import asdict
 from typing import Any
 
+from bench import intake_vs_bare
 from bench.e2e import baselines, ladder, observe, soak, tally
 from bench.e2e.slice import Slice, plain_url
 
 
 def capacity_baselines(run: Slice, args: argparse.Namespace) -> dict[str, Any]:
     """Intake alone against the bare app (closed loop), then a raw Kafka producer and consumer."""
-    with baselines.bare_app() as bare_port:
+    with baselines.bare_app() as (bare_port, bare_pid):
         bare = baselines.closed_loop_rps(
-            "bare FastAPI", bare_port, {}, requests=args.requests, concurrency=args.concurrency
+            "bare FastAPI",
+            bare_port,
+            {},
+            requests=args.requests,
+            concurrency=args.concurrency,
+            pid=bare_pid,
         )
     with run.intake_alone() as intake_alone:
         intake = baselines.closed_loop_rps(
@@ -24,6 +30,7 @@ def capacity_baselines(run: Slice, args: argparse.Namespace) -> dict[str, Any]:
             {"x-api-key": run.api_key},
             requests=args.requests,
             concurrency=args.concurrency,
+            pid=intake_alone.pid,
         )
     print(bare.line(), flush=True)
     print(intake.line(), flush=True)
@@ -36,6 +43,8 @@ def capacity_baselines(run: Slice, args: argparse.Namespace) -> dict[str, Any]:
     return {
         "bare_fastapi_rps": round(bare.rps, 1),
         "intake_rps": round(intake.rps, 1),
+        "bare_fastapi_cpu_ms_per_request": _cpu_ms(bare),
+        "intake_cpu_ms_per_request": _cpu_ms(intake),
         "bare_fastapi_p99_ms": ladder.percentile_ms(bare.latencies, 0.99),
         "intake_closed_loop_p99_ms": ladder.percentile_ms(intake.latencies, 0.99),
         "intake_statuses": {str(code): n for code, n in intake.statuses.items()},
@@ -102,3 +111,7 @@ async def end_to_end(run: Slice, args: argparse.Namespace) -> dict[str, Any]:
         await watch.stop()
     figures["cpu_count"] = os.cpu_count()
     return figures
+
+
+def _cpu_ms(result: intake_vs_bare.Result) -> float | None:
+    return round(result.cpu_ms_per_request, 3) if result.cpu_s else None
