@@ -26,7 +26,7 @@ def create_app(settings: DispatchSettings) -> FastAPI:
         title="gridloop dispatch",
         version="0.1.0",
         lifespan=lifespan,
-        dependencies=[Depends(validation.refuse_nul_in_query)],
+        dependencies=[Depends(validation.refuse_unstorable_text)],
     )
     observability.instrument(app, service="dispatch")
     openapi.document_malformed_bodies(app)

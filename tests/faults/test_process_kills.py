@@ -18,7 +18,7 @@ from tests.faults.stream import ReportStream
 SERVICES = ("dispatch", "ledger", "intake")
 # Each service's deaths, in order: after each one it is started again with the next armed.
 DEATHS = {
-    "dispatch": ["consumer.before_commit=3", "dispatch.before_publish=8"],
+    "dispatch": ["consumer.before_commit=3", "dispatch.before_publish=1"],
     "ledger": ["consumer.before_commit=4"],
     "intake": ["intake.before_answer=40"],
 }

@@ -24,7 +24,7 @@ def create_app(settings: LedgerSettings) -> FastAPI:
         title="gridloop ledger",
         version="0.2.0",
         lifespan=lifespan,
-        dependencies=[Depends(validation.refuse_nul_in_query)],
+        dependencies=[Depends(validation.refuse_unstorable_text)],
     )
     observability.instrument(app, service="ledger")
     for router in (incidents.router, ledger.router, indicators.router):
