@@ -178,9 +178,8 @@ def main() -> None:
     args = parser.parse_args()
 
     infra = stack.stack_env()
-    database = asyncio.run(
-        stack.create_database(infra["DATABASE_URL"], f"gridloop_bench_{uuid.uuid4().hex[:12]}")
-    )
+    name = f"gridloop_bench_{uuid.uuid4().hex[:12]}"
+    database = asyncio.run(stack.create_database(infra["DATABASE_URL"], name))
     env = {**stack.isolated_settings(infra, database_url=database), "LOG_LEVEL": args.log_level}
     log_dir = Path(tempfile.mkdtemp(prefix="gridloop-bench-"))
 
@@ -216,6 +215,7 @@ def main() -> None:
         intake.stop()
         bare.terminate()
         bare.wait(10)
+        asyncio.run(stack.drop_database(infra["DATABASE_URL"], name))
 
 
 def _wait_for(url: str, within_s: float = 30) -> None:

@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, cast
 
-import asyncpg
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -152,7 +151,7 @@ async def _roster(community: Community) -> AsyncIterator[Dependencies]:
         await engine.dispose()
         await remove_namespace(infra["REDIS_URL"], namespace)
         await redis.aclose()
-        await _drop(infra["DATABASE_URL"], name)
+        await stack.drop_database(infra["DATABASE_URL"], name)
 
 
 async def _time_all(deps: Dependencies, places: list[Place]) -> list[float]:
@@ -210,15 +209,3 @@ def _demo_point(community: demo_community.Community, rng: random.Random) -> tupl
     grid = rng.choice(community.grids)
     min_lat, min_lon, max_lat, max_lon = grid.bounds
     return (min_lat + max_lat) / 2, (min_lon + max_lon) / 2
-
-
-async def _drop(server_url: str, name: str) -> None:
-    connection = await asyncpg.connect(
-        stack.with_database(
-            server_url.replace("postgresql+asyncpg://", "postgresql://"), "postgres"
-        )
-    )
-    try:
-        await connection.execute(f'drop database if exists "{name}" with (force)')
-    finally:
-        await connection.close()

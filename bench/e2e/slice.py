@@ -98,11 +98,7 @@ async def _raise_capacity(database_url: str) -> None:
 
 async def _remove(env: dict[str, str], server_url: str, name: str) -> None:
     """Drop the database, delete the topics and the Redis keys of the namespace."""
-    connection = await asyncpg.connect(stack.with_database(plain_url(server_url), "postgres"))
-    try:
-        await connection.execute(f'drop database if exists "{name}" with (force)')
-    finally:
-        await connection.close()
+    await stack.drop_database(server_url, name)
     admin = AIOKafkaAdminClient(bootstrap_servers=env["KAFKA_BOOTSTRAP_SERVERS"])
     await admin.start()
     try:

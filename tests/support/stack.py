@@ -51,6 +51,16 @@ async def create_database(database_url: str, name: str, *, template: str | None 
     return with_database(database_url, name)
 
 
+async def drop_database(database_url: str, name: str) -> None:
+    """Remove a run's database, even while something is still connected to it."""
+    server_url = database_url.replace("postgresql+asyncpg://", "postgresql://")
+    connection = await asyncpg.connect(with_database(server_url, "postgres"))
+    try:
+        await connection.execute(f'drop database if exists "{name}" with (force)')
+    finally:
+        await connection.close()
+
+
 def isolated_settings(infra: dict[str, str], *, database_url: str) -> dict[str, str]:
     """Unique topics, groups, Redis namespace and signing keys, so runs never share data."""
     run = uuid.uuid4().hex[:10]
