@@ -20,11 +20,13 @@ def infra_env() -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def run_env(infra_env: dict[str, str]) -> dict[str, str]:
-    """A private database, topics, groups and Redis namespace for one test module."""
+def run_env(infra_env: dict[str, str]) -> Iterator[dict[str, str]]:
+    """A private database, topics, groups and Redis namespace for one test module; the
+    database is dropped after the module."""
     name = f"gridloop_test_{uuid.uuid4().hex[:12]}"
     url = asyncio.run(stack.create_database(infra_env["DATABASE_URL"], name))
-    return stack.isolated_settings(infra_env, database_url=url)
+    yield stack.isolated_settings(infra_env, database_url=url)
+    asyncio.run(stack.drop_database(infra_env["DATABASE_URL"], name))
 
 
 @pytest.fixture(scope="module")

@@ -15,13 +15,14 @@ FAST_CATALOGUE = Path(__file__).with_name("fast_catalogue.toml")
 
 
 @pytest.fixture(scope="module")
-def run_env(infra_env: dict[str, str]) -> dict[str, str]:
-    """A private database and topics, a Redis database of its own, and fast deadlines."""
+def run_env(infra_env: dict[str, str]) -> Iterator[dict[str, str]]:
+    """A private database and topics, a Redis database of its own, and fast deadlines; the
+    database is dropped after the module."""
     name = f"gridloop_test_{uuid.uuid4().hex[:12]}"
     url = asyncio.run(stack.create_database(infra_env["DATABASE_URL"], name))
     env = stack.isolated_settings(infra_env, database_url=url)
     redis_base = infra_env["REDIS_URL"].rsplit("/", 1)[0]
-    return {
+    yield {
         **env,
         "REDIS_URL": f"{redis_base}/{random.randint(1, 15)}",
         "DISPATCH_CATALOGUE_FILE": str(FAST_CATALOGUE),
@@ -29,6 +30,7 @@ def run_env(infra_env: dict[str, str]) -> dict[str, str]:
         # These scenarios are about dispatch; intake's keys are tested on their own.
         "INTAKE_REQUIRE_API_KEY": "false",
     }
+    asyncio.run(stack.drop_database(infra_env["DATABASE_URL"], name))
 
 
 @pytest.fixture(scope="module")
