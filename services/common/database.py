@@ -4,6 +4,7 @@ import functools
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
+import asyncpg
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import class_mapper
@@ -68,6 +69,19 @@ def _defaults(model: type[SQLModel]) -> tuple[dict[str, Any], dict[str, Callable
         else:
             factories[name] = functools.partial(field.get_default, call_default_factory=False)
     return defaults, factories
+
+
+def refused_as_data(error: BaseException) -> bool:
+    """Whether PostgreSQL refused the values themselves (SQLSTATE class 22: text it cannot
+    store, a number out of range…), so the same values will always fail the same way."""
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, asyncpg.exceptions.DataError):
+            return True
+        current = getattr(current, "orig", None) or current.__cause__ or current.__context__
+    return False
 
 
 async def ping(engine: AsyncEngine) -> None:

@@ -14,7 +14,7 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import IllegalStateError, KafkaError
 from aiokafka.structs import ConsumerRecord
 
-from services.common import envelope, failpoints, metrics, observability, partitioning
+from services.common import database, envelope, failpoints, metrics, observability, partitioning
 from services.common.publisher import Publisher
 from services.common.settings import InfraSettings
 
@@ -219,12 +219,30 @@ class ConsumerLoop:
                 events.append(event)
                 record_of[event.id] = record
         if events:
-            for event_id, reason in await self._handle_batch(events) or ():
+            for event_id, reason in await self._handle(events):
                 await self._dead_letter(record_of[event_id], reason)
         failpoints.reach("consumer.before_commit")
         await self._consumer.commit(
             {partition: records[-1].offset + 1 for partition, records in batches.items()}
         )
+
+    async def _handle(self, events: list[envelope.CloudEvent]) -> list[Rejection]:
+        """The handler's rejections. A batch that fails is tried again one event at a time, so
+        that an event the database refuses as data is rejected (dead-lettered) alone, and the
+        rest flows; any other failure is raised, and the whole batch is retried later."""
+        try:
+            return list(await self._handle_batch(events) or ())
+        except Exception as error:
+            if len(events) > 1:
+                logger.warning("batch of %d failed (%r); one event at a time", len(events), error)
+            elif database.refused_as_data(error):
+                return [(events[0].id, f"refused by the database: {error}")]
+            else:
+                raise
+        rejected: list[Rejection] = []
+        for event in events:
+            rejected += await self._handle([event])
+        return rejected
 
     async def _dead_letter(self, record: ConsumerRecord, reason: str) -> None:
         headers = dict(record.headers or ())

@@ -1,11 +1,18 @@
-"""Poison records land in the dead-letter topic with the reason; the partitions keep flowing."""
+"""Poison records land in the dead-letter topic with the reason; the partitions keep flowing.
+
+Poison is what cannot be decoded, and also a well-formed event whose values the database
+refuses: its batch is tried again one event at a time, and that event alone is rejected.
+"""
 
 import asyncio
 import uuid
+from collections import Counter
+from datetime import UTC, datetime
 
 import httpx
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
+from services.common import envelope, events
 from services.demo.processes import ServiceProcess
 from tests.support import flow
 
@@ -55,6 +62,22 @@ POISON = [
 ]
 
 
+REFUSED = "refused by the database"
+
+
+def unstorable_report() -> envelope.KafkaRecordOut:
+    """A well-formed report whose text PostgreSQL cannot store (a NUL character)."""
+    data = events.IncidentReported(
+        incident_id=uuid.uuid4(),
+        occurred_at=datetime.now(UTC),
+        channel=events.Channel.HOTLINE,
+        category="clutter",
+        description="stairwell\u0000blocked",
+        household_id="H0001",
+    )
+    return envelope.encode(envelope.new_event(event_id=str(uuid.uuid4()), source="test", data=data))
+
+
 async def _produce_poison(run_env: dict[str, str]) -> None:
     producer = AIOKafkaProducer(bootstrap_servers=run_env["KAFKA_BOOTSTRAP_SERVERS"])
     await producer.start()
@@ -68,6 +91,14 @@ async def _produce_poison(run_env: dict[str, str]) -> None:
                     key=str(uuid.uuid4()).encode(),
                     partition=partition,
                 )
+            record = unstorable_report()
+            await producer.send_and_wait(
+                run_env["TOPIC_REPORTS"],
+                value=record.value,
+                headers=record.headers,
+                key=record.key,
+                partition=partition,
+            )
     finally:
         await producer.stop()
 
@@ -119,10 +150,17 @@ async def test_poison_goes_to_dead_letters_and_good_reports_still_flow(
     partitions = int(run_env["TOPIC_PARTITIONS"])
     # Both dispatch and the ledger read the reports topic, so each poison record is
     # dead-lettered once per consumer group.
-    letters = await _dead_letters(run_env, expected=2 * partitions * len(POISON))
+    letters = await _dead_letters(run_env, expected=2 * partitions * (len(POISON) + 1))
     groups = {letter["dlq_consumer_group"] for letter in letters}
     assert groups == {run_env["DISPATCH_CONSUMER_GROUP"], run_env["LEDGER_CONSUMER_GROUP"]}
     for _, _, reason in POISON:
         matching = [letter for letter in letters if reason in letter["dlq_reason"]]
         assert len(matching) >= 2 * partitions, reason
     assert all(letter["dlq_source_topic"] == run_env["TOPIC_REPORTS"] for letter in letters)
+    refused = Counter(
+        letter["dlq_consumer_group"] for letter in letters if REFUSED in letter["dlq_reason"]
+    )
+    assert refused == {
+        run_env["DISPATCH_CONSUMER_GROUP"]: partitions,
+        run_env["LEDGER_CONSUMER_GROUP"]: partitions,
+    }
