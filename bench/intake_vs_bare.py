@@ -23,6 +23,8 @@ import tempfile
 import time
 import uuid
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -183,42 +185,52 @@ def main() -> None:
     env = {**stack.isolated_settings(infra, database_url=database), "LOG_LEVEL": args.log_level}
     log_dir = Path(tempfile.mkdtemp(prefix="gridloop-bench-"))
 
-    bare_port = free_port()
-    bare = subprocess.Popen(
-        [sys.executable, str(ROOT / "bench" / "bare_app.py"), str(bare_port)],
-        cwd=ROOT,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-    )
     intake = ServiceProcess("intake", env, log_dir)
     try:
         intake.start()
         key = integrator.provision_key(env, integrator="bench", extra=("--rate-limit", "1000000"))
-        _wait_for(f"http://127.0.0.1:{bare_port}/docs")
-        print(
-            f"{args.requests} requests after {args.warmup} warm-up, "
-            f"{args.concurrency} connections, {os.cpu_count()} CPUs, "
-            f"intake LOG_LEVEL={args.log_level}",
-            flush=True,
-        )
-        with_key = {"x-api-key": key["api_key"]}
-        bare_result = run("bare FastAPI", bare_port, args, {}, False, pid=bare.pid)
-        print(bare_result.line(), flush=True)
-        for mode, fresh in (("plain", False), ("idempotent", True)):
-            result = run(f"intake ({mode})", intake.port, args, with_key, fresh, pid=intake.pid)
-            ratio = f"ratio {result.rps / bare_result.rps:.2f}"
-            if result.cpu_s and bare_result.cpu_s:
-                by_cpu = bare_result.cpu_ms_per_request / result.cpu_ms_per_request
-                ratio += f" (by CPU {by_cpu:.2f})"
-            print(f"{result.line()}   {ratio}", flush=True)
+        with bare_app() as (bare_port, bare_pid):
+            print(
+                f"{args.requests} requests after {args.warmup} warm-up, "
+                f"{args.concurrency} connections, {os.cpu_count()} CPUs, "
+                f"intake LOG_LEVEL={args.log_level}",
+                flush=True,
+            )
+            with_key = {"x-api-key": key["api_key"]}
+            bare_result = run("bare FastAPI", bare_port, args, {}, False, pid=bare_pid)
+            print(bare_result.line(), flush=True)
+            for mode, fresh in (("plain", False), ("idempotent", True)):
+                result = run(f"intake ({mode})", intake.port, args, with_key, fresh, pid=intake.pid)
+                ratio = f"ratio {result.rps / bare_result.rps:.2f}"
+                if result.cpu_s and bare_result.cpu_s:
+                    by_cpu = bare_result.cpu_ms_per_request / result.cpu_ms_per_request
+                    ratio += f" (by CPU {by_cpu:.2f})"
+                print(f"{result.line()}   {ratio}", flush=True)
         print(f"intake log: {log_dir}")
     finally:
         intake.stop()
-        bare.terminate()
-        bare.wait(10)
         asyncio.run(stack.drop_database(infra["DATABASE_URL"], name))
 
 
-def _wait_for(url: str, within_s: float = 30) -> None:
+@contextmanager
+def bare_app() -> Iterator[tuple[int, int]]:
+    """The bare FastAPI app in its own process; yields its port and pid."""
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, str(ROOT / "bench" / "bare_app.py"), str(port)],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    try:
+        wait_for_url(f"http://127.0.0.1:{port}/docs")
+        yield port, process.pid
+    finally:
+        process.terminate()
+        process.wait(10)
+
+
+def wait_for_url(url: str, within_s: float = 30) -> None:
+    """Return once `url` answers 200; TimeoutError after `within_s`."""
     deadline = time.monotonic() + within_s
     while time.monotonic() < deadline:
         try:

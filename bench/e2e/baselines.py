@@ -2,38 +2,14 @@
 body (through `bench.intake_vs_bare`), and a raw aiokafka producer and consumer."""
 
 import asyncio
-import os
-import subprocess
-import sys
 import time
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 
-import httpx
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from bench import intake_vs_bare
 from bench.e2e import load
-from services.demo.processes import ROOT, free_port
-
-
-@contextmanager
-def bare_app() -> Iterator[tuple[int, int]]:
-    """The bare FastAPI app in its own process; yields its port and pid."""
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, str(ROOT / "bench" / "bare_app.py"), str(port)],
-        cwd=ROOT,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-    )
-    try:
-        _wait_for(f"http://127.0.0.1:{port}/docs")
-        yield port, process.pid
-    finally:
-        process.terminate()
-        process.wait(10)
 
 
 def closed_loop_rps(
@@ -123,14 +99,3 @@ async def _consume(bootstrap: str, topic: str, messages: int) -> float:
         return round(messages / (time.perf_counter() - started), 1)
     finally:
         await consumer.stop()
-
-
-def _wait_for(url: str, within_s: float = 30) -> None:
-    deadline = time.monotonic() + within_s
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(url).status_code == 200:
-                return
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    raise TimeoutError(f"{url} did not answer")

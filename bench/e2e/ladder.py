@@ -110,24 +110,56 @@ async def climb(
     accepted: set[uuid.UUID] = set()
     first = 0
     for rate in rates:
-        lag.take()
-        before = cpu.snapshot(processes)
-        sent = await load.offer(
-            port, api_key, rate=rate, seconds=seconds, connections=connections, first=first
+        step, ids = await offer_step(
+            port,
+            api_key,
+            rate=rate,
+            seconds=seconds,
+            first=first,
+            connections=connections,
+            processes=processes,
+            watch=watch,
+            lag=lag,
+            drain=(drain_s, drain_cap_s),
         )
-        first += len(sent)
-        ids = {s.incident_id for s in sent if s.incident_id is not None}
+        first += step.offered
         accepted |= ids
-        await watch.settle(ids, quiet_s=drain_s, within_s=drain_cap_s)
-        cost = cpu.per_incident_ms(before, cpu.snapshot(processes), len(ids))
-        step = summarise(
-            rate, seconds, sent, watch.recorded, peak_lag=lag.take(), cpu_ms_per_incident=cost
-        )
         steps.append(step)
         print(line(step), flush=True)
         if not step.kept_up and rate >= REFERENCE_RATE:
             break
     return steps, accepted
+
+
+async def offer_step(
+    port: int,
+    api_key: str,
+    *,
+    rate: int,
+    seconds: float,
+    first: int,
+    connections: int,
+    processes: dict[str, ServiceProcess],
+    watch: observe.LedgerWatch,
+    lag: observe.LagWatch,
+    drain: tuple[float, float] | None,
+) -> tuple[Step, set[uuid.UUID]]:
+    """Offer `rate`/s for `seconds` (reports numbered from `first`); with `drain` (quiet and
+    cap seconds), wait for the ledger to record them. The step's figures, CPU included, and
+    the accepted incidents."""
+    lag.take()
+    before = cpu.snapshot(processes)
+    sent = await load.offer(
+        port, api_key, rate=rate, seconds=seconds, connections=connections, first=first
+    )
+    ids = {s.incident_id for s in sent if s.incident_id is not None}
+    if drain is not None:
+        await watch.settle(ids, quiet_s=drain[0], within_s=drain[1])
+    cost = cpu.per_incident_ms(before, cpu.snapshot(processes), len(ids))
+    step = summarise(
+        rate, seconds, sent, watch.recorded, peak_lag=lag.take(), cpu_ms_per_incident=cost
+    )
+    return step, ids
 
 
 def line(step: Step) -> str:

@@ -14,7 +14,7 @@ from bench.e2e.slice import Slice, plain_url
 
 def capacity_baselines(run: Slice, args: argparse.Namespace) -> dict[str, Any]:
     """Intake alone against the bare app (closed loop), then a raw Kafka producer and consumer."""
-    with baselines.bare_app() as (bare_port, bare_pid):
+    with intake_vs_bare.bare_app() as (bare_port, bare_pid):
         bare = baselines.closed_loop_rps(
             "bare FastAPI",
             bare_port,

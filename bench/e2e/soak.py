@@ -4,7 +4,7 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bench.e2e import cpu, ladder, load, observe
+from bench.e2e import ladder, observe
 from services.demo.processes import ServiceProcess
 
 CHUNK_S = 30.0
@@ -64,20 +64,22 @@ async def run(
     elapsed, first = 0.0, 10_000_000
     while elapsed < minutes * 60:
         seconds = min(CHUNK_S, minutes * 60 - elapsed)
-        lag.take()
-        before = cpu.snapshot(processes)
-        sent = await load.offer(
-            port, api_key, rate=rate, seconds=seconds, connections=connections, first=first
-        )
-        first += len(sent)
-        ids = {s.incident_id for s in sent if s.incident_id is not None}
-        accepted |= ids
         # No waiting for the chunk's assignments: a backlog is the load the soak keeps up (and
         # the CPU per incident is that of the chunk's time, whichever incidents it served).
-        cost = cpu.per_incident_ms(before, cpu.snapshot(processes), len(ids))
-        step = ladder.summarise(
-            rate, seconds, sent, watch.recorded, peak_lag=lag.take(), cpu_ms_per_incident=cost
+        step, ids = await ladder.offer_step(
+            port,
+            api_key,
+            rate=rate,
+            seconds=seconds,
+            first=first,
+            connections=connections,
+            processes=processes,
+            watch=watch,
+            lag=lag,
+            drain=None,
         )
+        first += step.offered
+        accepted |= ids
         soak.steps.append(step.as_dict())
         elapsed += seconds
         sample = {name: rss_mib(process.pid) for name, process in processes.items()}

@@ -13,7 +13,6 @@ import socket
 import uuid
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 
 import httpx
 import pytest
@@ -21,10 +20,9 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from fastapi import FastAPI
 from prometheus_client import REGISTRY
 
-from services.common import envelope, events, health, kafka, observability
+from services.common import envelope, health, kafka, observability
 from services.common.runtime import Infrastructure
-from services.common.settings import InfraSettings
-from tests.support import flow
+from tests.support import flow, reports, stack
 
 STALL_S = 3.0
 
@@ -56,12 +54,6 @@ class Rig:
     topic: str
 
 
-def settings_of(env: dict[str, str], **changes: str) -> InfraSettings:
-    values = {name.lower(): value for name, value in env.items()}
-    fields = set(InfraSettings.model_fields)
-    return InfraSettings(**{k: v for k, v in {**values, **changes}.items() if k in fields})
-
-
 def probe_app(infra: Infrastructure) -> httpx.AsyncClient:
     app = FastAPI()
     observability.instrument(app, service="probe-test")
@@ -71,7 +63,7 @@ def probe_app(infra: Infrastructure) -> httpx.AsyncClient:
 
 @pytest.fixture(scope="module")
 async def rig(run_env: dict[str, str]) -> AsyncIterator[Rig]:
-    settings = settings_of(run_env)
+    settings = stack.infra_settings(run_env)
     group = f"test.readiness.{uuid.uuid4().hex[:8]}"
     infra = await Infrastructure.start(settings, client_id="test-readiness")
     consumer = kafka.create_consumer(settings, group_id=group, client_id="test-readiness")
@@ -95,20 +87,9 @@ async def rig(run_env: dict[str, str]) -> AsyncIterator[Rig]:
 
 
 async def publish_reports(rig: Rig, count: int) -> list[str]:
-    sent = []
-    for _ in range(count):
-        report = events.IncidentReported(
-            incident_id=uuid.uuid4(),
-            occurred_at=datetime.now(UTC),
-            channel=events.Channel.HOTLINE,
-            category="clutter",
-            description="readiness test",
-            grid_id="G01",
-        )
-        event = envelope.new_event(event_id=str(uuid.uuid4()), source="test", data=report)
-        await rig.infra.publisher.publish(rig.topic, event)
-        sent.append(event.id)
-    return sent
+    return await reports.publish_reports(
+        rig.infra.publisher, rig.topic, count, description="readiness test"
+    )
 
 
 async def readiness(rig: Rig) -> tuple[int, str]:
@@ -224,11 +205,13 @@ async def test_a_consumer_whose_broker_refuses_connections_is_not_ready(
     with socket.socket() as probe:  # a port nobody listens on
         probe.bind(("127.0.0.1", 0))
         dead = f"127.0.0.1:{probe.getsockname()[1]}"
-    settings = settings_of(run_env)
+    settings = stack.infra_settings(run_env)
     infra = await Infrastructure.start(settings, client_id="test-readiness-dead")
     try:
         consumer = kafka.create_consumer(
-            settings_of(run_env, kafka_bootstrap_servers=dead), group_id="dead", client_id="dead"
+            stack.infra_settings(run_env, kafka_bootstrap_servers=dead),
+            group_id="dead",
+            client_id="dead",
         )
         loop = kafka.ConsumerLoop(
             consumer=consumer,
@@ -256,7 +239,7 @@ async def test_a_consumer_whose_broker_refuses_connections_is_not_ready(
 
 async def test_a_consumer_left_without_a_partition_is_not_ready(run_env: dict[str, str]) -> None:
     """Two consumers of one group on a one-partition topic: the one left out is not ready."""
-    settings = settings_of(run_env)
+    settings = stack.infra_settings(run_env)
     topic, group = f"test.{uuid.uuid4().hex[:8]}.single", f"test.single.{uuid.uuid4().hex[:8]}"
     admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap_servers)
     await admin.start()
@@ -305,7 +288,7 @@ async def test_a_wedged_consumer_is_replaced_and_the_service_is_ready_again(
     run_env: dict[str, str],
 ) -> None:
     """Paused partitions (no fetch answers) with a way to renew: a new consumer takes over."""
-    settings = settings_of(run_env)
+    settings = stack.infra_settings(run_env)
     group = f"test.renew.{uuid.uuid4().hex[:8]}"
     infra = await Infrastructure.start(settings, client_id="test-renew")
     first = kafka.create_consumer(settings, group_id=group, client_id="renew-first")
@@ -341,8 +324,8 @@ async def test_a_wedged_consumer_is_replaced_and_the_service_is_ready_again(
             return bool(replacements) and response.status_code == 200
 
         await flow.wait_for(replaced_and_ready, within_s=STALL_S + 40, what="a new consumer")
-        sent = await publish_reports(
-            Rig(infra, loop, replacements[-1], gate, client, group, settings.topic_reports), 2
+        sent = await reports.publish_reports(
+            infra.publisher, settings.topic_reports, 2, description="readiness test"
         )
 
         async def handled() -> bool:

@@ -7,14 +7,12 @@ refuses: its batch is tried again one event at a time, and that event alone is r
 import asyncio
 import uuid
 from collections import Counter
-from datetime import UTC, datetime
 
 import httpx
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
-from services.common import envelope, events
 from services.demo.processes import ServiceProcess
-from tests.support import flow
+from tests.support import flow, reports
 
 POISON = [
     ([("ce_type", b"gridloop.incident.reported.v1")], b"{not json", "missing CloudEvents"),
@@ -65,19 +63,6 @@ POISON = [
 REFUSED = "refused by the database"
 
 
-def unstorable_report() -> envelope.KafkaRecordOut:
-    """A well-formed report whose text PostgreSQL cannot store (a NUL character)."""
-    data = events.IncidentReported(
-        incident_id=uuid.uuid4(),
-        occurred_at=datetime.now(UTC),
-        channel=events.Channel.HOTLINE,
-        category="clutter",
-        description="stairwell\u0000blocked",
-        household_id="H0001",
-    )
-    return envelope.encode(envelope.new_event(event_id=str(uuid.uuid4()), source="test", data=data))
-
-
 async def _produce_poison(run_env: dict[str, str]) -> None:
     producer = AIOKafkaProducer(bootstrap_servers=run_env["KAFKA_BOOTSTRAP_SERVERS"])
     await producer.start()
@@ -91,16 +76,17 @@ async def _produce_poison(run_env: dict[str, str]) -> None:
                     key=str(uuid.uuid4()).encode(),
                     partition=partition,
                 )
-            record = unstorable_report()
-            await producer.send_and_wait(
-                run_env["TOPIC_REPORTS"],
-                value=record.value,
-                headers=record.headers,
-                key=record.key,
-                partition=partition,
-            )
     finally:
         await producer.stop()
+    for partition in range(int(run_env["TOPIC_PARTITIONS"])):
+        # Well formed, but with text PostgreSQL cannot store (a NUL character).
+        unstorable = reports.reported(description="stairwell\u0000blocked", household_id="H0001")
+        await reports.produce(
+            run_env["KAFKA_BOOTSTRAP_SERVERS"],
+            run_env["TOPIC_REPORTS"],
+            [unstorable],
+            partition=partition,
+        )
 
 
 async def _dead_letters(run_env: dict[str, str], expected: int) -> list[dict[str, str]]:

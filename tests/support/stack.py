@@ -6,10 +6,12 @@ import sys
 import tempfile
 import uuid
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 
 from services.common import keys
+from services.common.settings import InfraSettings
 
 ROOT = Path(__file__).resolve().parents[2]
 STACK_SCRIPT = ROOT / "deploy" / "local" / "stack.py"
@@ -59,6 +61,13 @@ async def drop_database(database_url: str, name: str) -> None:
         await connection.execute(f'drop database if exists "{name}" with (force)')
     finally:
         await connection.close()
+
+
+def infra_settings(env: dict[str, str], **changes: str) -> InfraSettings:
+    """The shared settings a service would read from `env` (as environment variables), with
+    `changes` (by field name) on top."""
+    values: dict[str, Any] = {name.lower(): value for name, value in {**env, **changes}.items()}
+    return InfraSettings(**{k: v for k, v in values.items() if k in InfraSettings.model_fields})
 
 
 def isolated_settings(infra: dict[str, str], *, database_url: str) -> dict[str, str]:

@@ -1,13 +1,12 @@
 """A producer that can no longer send (a sequence gap after an outage) is replaced once."""
 
 import asyncio
-import uuid
-from datetime import UTC, datetime
 
 import pytest
 from aiokafka.errors import OutOfOrderSequenceNumber
 
-from services.common import envelope, events, kafka
+from services.common import kafka
+from tests.support import reports
 
 
 class StuckProducer:
@@ -34,18 +33,6 @@ class StuckProducer:
         return done
 
 
-def report() -> envelope.CloudEvent:
-    data = events.IncidentReported(
-        incident_id=uuid.uuid4(),
-        occurred_at=datetime.now(UTC),
-        channel=events.Channel.HOTLINE,
-        category="clutter",
-        description="unit",
-        grid_id="G01",
-    )
-    return envelope.new_event(event_id=str(uuid.uuid4()), source="unit", data=data)
-
-
 async def test_a_send_after_a_sequence_gap_fails_once_then_a_new_producer_sends() -> None:
     stuck = StuckProducer(broken=True)
     successors: list[StuckProducer] = []
@@ -56,8 +43,8 @@ async def test_a_send_after_a_sequence_gap_fails_once_then_a_new_producer_sends(
 
     publisher = kafka.Publisher(stuck, renew=renew)  # type: ignore[arg-type]
     with pytest.raises(OutOfOrderSequenceNumber):
-        await publisher.publish("reports", report())
-    await publisher.publish("reports", report())
+        await publisher.publish("reports", reports.reported(description="unit"))
+    await publisher.publish("reports", reports.reported(description="unit"))
     assert len(successors) == 1 and successors[0].started and stuck.stopped
     assert publisher.producer is successors[0] and successors[0].sent == ["reports"]
 
@@ -67,5 +54,5 @@ async def test_without_a_way_to_renew_the_failure_is_only_raised() -> None:
     publisher = kafka.Publisher(stuck)  # type: ignore[arg-type]
     for _ in range(2):
         with pytest.raises(OutOfOrderSequenceNumber):
-            await publisher.publish("reports", report())
+            await publisher.publish("reports", reports.reported(description="unit"))
     assert publisher.producer is stuck and not stuck.stopped

@@ -100,12 +100,11 @@ async def _unknown(
     session: AsyncSession, reported: Sequence[envelope.CloudEvent]
 ) -> dict[str, events.IncidentReported]:
     """The reports (by event id) whose case does not exist yet, each incident once."""
-    reports = [event for event in reported if isinstance(event.data, events.IncidentReported)]
     known = await case_repo.existing(
-        session=session, incident_ids=[event.data.incident_id for event in reports]
+        session=session, incident_ids=[event.data.incident_id for event in reported]
     )
     new: dict[str, events.IncidentReported] = {}
-    for event in reports:
+    for event in reported:
         assert isinstance(event.data, events.IncidentReported)
         if event.data.incident_id not in known:
             known.add(event.data.incident_id)

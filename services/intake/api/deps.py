@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 from urllib.parse import parse_qs
 
-from fastapi import Depends, Request, Security
+from fastapi import Depends, Header, Request, Security
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.models import APIKey, APIKeyIn
 from fastapi.security import APIKeyHeader, APIKeyQuery
@@ -30,6 +30,8 @@ API_KEY_QUERY = APIKeyQuery(name="api_key", auto_error=False)  # GeoReport clien
 
 IDEMPOTENCY_KEY_HEADER = "Idempotency-Key"
 IDEMPOTENCY_KEY_MAX = 200
+# The header as a route parameter; `idempotency_key` reads it for the route that takes none.
+IdempotencyKey = Annotated[str | None, Header(min_length=1, max_length=IDEMPOTENCY_KEY_MAX)]
 
 
 def intake_of(request: Request) -> Intake:

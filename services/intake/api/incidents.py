@@ -3,12 +3,17 @@
 import asyncio
 import uuid
 from datetime import UTC, datetime
-from typing import Annotated
 
-from fastapi import APIRouter, Header, HTTPException, Request, Response
+from fastapi import APIRouter, HTTPException, Request, Response
 
 from services.intake.api import deps, errors, json_body
-from services.intake.api.deps import FeedbackGiver, IntakeDep, Reporter, StatusReader
+from services.intake.api.deps import (
+    FeedbackGiver,
+    IdempotencyKey,
+    IntakeDep,
+    Reporter,
+    StatusReader,
+)
 from services.intake.reports import follow_up
 from services.intake.reports import handlers as reports
 from services.intake.reports.schemas import (
@@ -23,7 +28,6 @@ from services.intake.reports.schemas import (
 )
 
 router = APIRouter(prefix="/v1", tags=["incidents"])
-IdempotencyKey = Annotated[str | None, Header(min_length=1, max_length=200)]
 REPLAYED_HEADER = "Idempotent-Replayed"
 CONFLICT: errors.Responses = {
     409: {"description": "the idempotency key was used for another report, or is in flight"}
@@ -82,14 +86,15 @@ async def report(request: Request, response: Response) -> IncidentAccepted:
         **errors.TOO_LARGE,
         **PARTIAL,
     },
-    openapi_extra=deps.IDEMPOTENCY_KEY_DOC,
 )
 async def report_batch(
-    body: IncidentBatchCreate, principal: Reporter, request: Request, response: Response
+    body: IncidentBatchCreate,
+    principal: Reporter,
+    intake: IntakeDep,
+    response: Response,
+    idempotency_key: IdempotencyKey = None,
 ) -> IncidentBatchAccepted:
     """Several reports at once; each is taken (or refused) on its own, with its own answer."""
-    intake = deps.intake_of(request)
-    idempotency_key = deps.idempotency_key(request)
     limit = intake.settings.batch_max_items
     if len(body.incidents) > limit:
         raise HTTPException(422, f"at most {limit} incidents per batch")

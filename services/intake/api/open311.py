@@ -6,12 +6,12 @@ from datetime import UTC, datetime
 from typing import Annotated
 from urllib.parse import parse_qsl
 
-from fastapi import APIRouter, Header, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 
 from services.intake.api import errors
-from services.intake.api.deps import IntakeDep, Open311Caller
+from services.intake.api.deps import IdempotencyKey, IntakeDep, Open311Caller
 from services.intake.open311 import handlers as open311
 from services.intake.open311 import mapping
 from services.intake.open311.schemas import (
@@ -72,7 +72,7 @@ async def create_request(
     request: Request,
     principal: Open311Caller,
     intake: IntakeDep,
-    idempotency_key: Annotated[str | None, Header(min_length=1, max_length=200)] = None,
+    idempotency_key: IdempotencyKey = None,
 ) -> list[ServiceRequestCreated]:
     """Create a service request (form-encoded, as the specification has it, or JSON)."""
     body = await _form(request)

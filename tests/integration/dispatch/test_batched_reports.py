@@ -11,14 +11,13 @@ itself before Redis does.
 import asyncio
 import uuid
 from collections import Counter
-from datetime import UTC, datetime
 
 import httpx
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer
 
 from services.common import envelope, events
 from services.demo.processes import ServiceProcess
-from tests.support import flow
+from tests.support import flow, reports
 
 CATEGORY = "paperwork_service"  # acknowledged within an hour in the fast catalogue: no climb
 OPEN = {"assigned", "accepted", "in_progress"}
@@ -36,37 +35,15 @@ def busiest_linked_member() -> tuple[str, list[str]]:
     return member, linked[member]
 
 
-def reported(household_id: str) -> envelope.CloudEvent:
-    data = events.IncidentReported(
-        incident_id=uuid.uuid4(),
-        occurred_at=datetime.now(UTC),
-        channel=events.Channel.HOTLINE,
-        category=CATEGORY,
-        description="burst",
-        household_id=household_id,
-    )
-    return envelope.new_event(event_id=str(uuid.uuid4()), source="test", data=data)
-
-
 async def publish(run_env: dict[str, str], burst: list[envelope.CloudEvent]) -> None:
-    producer = AIOKafkaProducer(bootstrap_servers=run_env["KAFKA_BOOTSTRAP_SERVERS"], linger_ms=500)
-    await producer.start()
-    try:
-        sends = []
-        for event in burst:
-            record = envelope.encode(event)
-            sends.append(
-                await producer.send(
-                    run_env["TOPIC_REPORTS"],
-                    value=record.value,
-                    key=record.key,
-                    headers=record.headers,
-                    partition=0,
-                )
-            )
-        await asyncio.gather(*sends)
-    finally:
-        await producer.stop()
+    """The burst on partition 0, in one produce request."""
+    await reports.produce(
+        run_env["KAFKA_BOOTSTRAP_SERVERS"],
+        run_env["TOPIC_REPORTS"],
+        burst,
+        partition=0,
+        linger_ms=500,
+    )
 
 
 async def first_assignments(
@@ -105,7 +82,12 @@ async def test_a_burst_is_opened_once_per_report_and_respects_capacity_within_th
             await dispatch.get("/v1/cases", params={"assignee_id": member, "limit": 500})
         ).json()
         room = CAPACITY - sum(1 for case in mine if case["status"] in OPEN)
-        burst = [reported(households[n % len(households)]) for n in range(room + 6)]
+        burst = [
+            reports.reported(
+                category=CATEGORY, description="burst", household_id=households[n % len(households)]
+            )
+            for n in range(room + 6)
+        ]
         await publish(run_env, [copy for event in burst for copy in (event, event)])
         incidents = {event.data.incident_id for event in burst}
 

@@ -5,13 +5,12 @@ import uuid
 from datetime import UTC, datetime
 
 import httpx
-from aiokafka import AIOKafkaProducer
 from redis.asyncio import Redis
 
 from services.common import envelope, events
 from services.demo.processes import ServiceProcess
 from tests.integration.dispatch.test_ladder import household_not_led_by_its_leader, report
-from tests.support import flow
+from tests.support import flow, reports
 
 
 async def assigned_case(client: httpx.AsyncClient, incident: str) -> dict:  # type: ignore[type-arg]
@@ -156,20 +155,12 @@ async def test_feedback_from_the_reporter_closes_or_reopens_a_resolved_case(
 
 
 async def _publish_feedback(run_env: dict[str, str], incident: str, rating: events.Rating) -> None:
-    producer = AIOKafkaProducer(bootstrap_servers=run_env["KAFKA_BOOTSTRAP_SERVERS"])
-    await producer.start()
-    try:
-        data = events.IncidentFeedback(
-            incident_id=uuid.UUID(incident), occurred_at=datetime.now(UTC), rating=rating
-        )
-        event = envelope.new_event(event_id=str(uuid.uuid4()), source="test", data=data)
-        record = envelope.encode(event)
-        for _ in range(2):  # a redelivered feedback acts once
-            await producer.send_and_wait(
-                run_env["TOPIC_REPORTS"], value=record.value, key=record.key, headers=record.headers
-            )
-    finally:
-        await producer.stop()
+    data = events.IncidentFeedback(
+        incident_id=uuid.UUID(incident), occurred_at=datetime.now(UTC), rating=rating
+    )
+    event = envelope.new_event(event_id=str(uuid.uuid4()), source="test", data=data)
+    # A redelivered feedback acts once.
+    await reports.produce(run_env["KAFKA_BOOTSTRAP_SERVERS"], run_env["TOPIC_REPORTS"], [event] * 2)
 
 
 async def test_an_extension_pauses_the_clock_and_parking_stops_it(
