@@ -28,6 +28,8 @@ from sqlalchemy import text
 from bench.scratch import scratch_database
 from services.common import envelope
 from services.ledger import recording
+from services.ledger.settings import LedgerSettings
+from services.ledger.warm_states import WarmStates
 from tests.unit.ledger.stories import Story
 
 START = datetime(2025, 6, 1, tzinfo=UTC)
@@ -57,12 +59,13 @@ def workload(events: int, *, seed: int = 7) -> list[envelope.CloudEvent]:
     return [event for _, _, event in timed][:events]
 
 
-async def main(events: int, batch: int) -> None:
+async def main(events: int, batch: int, warm_cases: int) -> None:
     stream = workload(events)
     async with scratch_database() as (engine, _):
+        warm = WarmStates(capacity=warm_cases)
         started = time.perf_counter()
         for offset in range(0, len(stream), batch):
-            await recording.record_batch(stream[offset : offset + batch], engine=engine)
+            await recording.record_batch(stream[offset : offset + batch], engine=engine, warm=warm)
         ingest_s = time.perf_counter() - started
         redelivered = time.perf_counter()
         for offset in range(0, len(stream), batch):
@@ -93,6 +96,7 @@ async def main(events: int, batch: int) -> None:
             stored = await driver.fetchval("select count(*) from ledger_entry")
             cases = await driver.fetchval("select count(*) from ledger_incident_state")
     print(f"events recorded           {stored:>10,} in {cases:,} cases, batches of {batch}")
+    print(f"case states kept warm     {warm_cases:>10,}")
     print(f"ledger ingest             {len(stream) / ingest_s:>10,.0f} events/s ({ingest_s:.2f} s)")
     print(f"redelivery (all skipped)  {len(stream) / redelivery_s:>10,.0f} events/s")
     print(f"baseline COPY same rows   {len(records) / copy_s:>10,.0f} rows/s ({copy_s:.2f} s)")
@@ -102,6 +106,7 @@ async def main(events: int, batch: int) -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=60_000)
-    parser.add_argument("--batch", type=int, default=500)
+    parser.add_argument("--batch", type=int, default=LedgerSettings().batch_size)
+    parser.add_argument("--warm-cases", type=int, default=LedgerSettings().warm_cases)
     options = parser.parse_args()
-    asyncio.run(main(options.events, options.batch))
+    asyncio.run(main(options.events, options.batch, options.warm_cases))

@@ -13,6 +13,7 @@ from services.common.runtime import Infrastructure
 from services.ledger import indicator_gauges, recording, verification
 from services.ledger import migrations as ledger_migrations
 from services.ledger.settings import LedgerSettings
+from services.ledger.warm_states import WarmStates
 
 VERSION_TABLE = "alembic_version_ledger"
 
@@ -64,7 +65,9 @@ async def start(settings: LedgerSettings) -> Ledger:
             renew=new_consumer,
             consumer_group=settings.consumer_group,
             topics=[settings.infra.topic_reports, settings.infra.topic_lifecycle],
-            handle_batch=functools.partial(_record, engine=infra.engine),
+            handle_batch=functools.partial(
+                _record, engine=infra.engine, warm=WarmStates(capacity=settings.warm_cases)
+            ),
             publisher=infra.publisher,
             dead_letter_topic=settings.infra.topic_dead_letters,
             max_records=settings.batch_size,
@@ -86,6 +89,8 @@ async def start(settings: LedgerSettings) -> Ledger:
     return Ledger(settings=settings, infra=infra, keys=keys)
 
 
-async def _record(batch: Sequence[envelope.CloudEvent], *, engine: AsyncEngine) -> None:
+async def _record(
+    batch: Sequence[envelope.CloudEvent], *, engine: AsyncEngine, warm: WarmStates
+) -> None:
     """The consumer's batch handler: record, then let the loop commit the offsets."""
-    await recording.record_batch(batch, engine=engine)
+    await recording.record_batch(batch, engine=engine, warm=warm)

@@ -12,21 +12,34 @@ from services.ledger import metrics
 from services.ledger.adapters import entries, recurrence, states
 from services.ledger.domain import chain, projection, records, sequence
 from services.ledger.domain.state import CaseState
+from services.ledger.warm_states import WarmStates
 
 logger = logging.getLogger(__name__)
 
 
-async def record_batch(batch: Sequence[envelope.CloudEvent], *, engine: AsyncEngine) -> int:
+async def record_batch(
+    batch: Sequence[envelope.CloudEvent],
+    *,
+    engine: AsyncEngine,
+    warm: WarmStates | None = None,
+) -> int:
     """Append the events not yet recorded and project them; how many were new.
 
     The ConsumerLoop commits the batch's offsets only after this returns, so a crash
-    before the commit redelivers events whose ids are then found and skipped.
+    before the commit redelivers events whose ids are then found and skipped. `warm` keeps
+    the states this process wrote for its next batch (warm_states.py).
     """
     unique = list({event.id: event for event in batch}.values())
     # Serialising payloads needs no lock: done before, it overlaps another writer's turn.
     pending = {event.id: _unsealed(event) for event in unique}
+    warm = warm if warm is not None else WarmStates(capacity=0)
     with metrics.BATCH_SECONDS.time():
-        fresh, found, refolded = await _record_new(unique, pending, engine=engine)
+        try:
+            fresh, found, refolded = await _record_new(unique, pending, engine=engine, warm=warm)
+        except BaseException:
+            # States of the cache may have been changed in place by the rolled-back batch.
+            warm.forget()
+            raise
     # Counted and logged once the transaction has committed, so a retried batch counts once.
     metrics.REFOLDS.inc(refolded)
     for anomaly in found:
@@ -42,6 +55,7 @@ async def _record_new(
     pending: dict[str, chain.Unsealed],
     *,
     engine: AsyncEngine,
+    warm: WarmStates,
 ) -> tuple[list[envelope.CloudEvent], list[sequence.Anomaly], int]:
     async with engine.begin() as connection:
         await entries.lock_chain(connection=connection)
@@ -51,37 +65,53 @@ async def _record_new(
         fresh = [event for event in unique if event.id not in known]
         if not fresh:
             return [], [], 0
-        sealed = await _append([pending[event.id] for event in fresh], connection=connection)
-        found, refolded = await _project(
+        head = await entries.global_head(connection=connection)
+        incident_ids = list(dict.fromkeys(event.data.incident_id for event in fresh))
+        recalled = warm.recall(head, incident_ids)
+        missing = [incident_id for incident_id in incident_ids if incident_id not in recalled]
+        incident_heads = {key: case[1] for key, case in recalled.items()}
+        incident_heads.update(
+            await entries.incident_heads(connection=connection, incident_ids=missing)
+        )
+        sealed = chain.seal(
+            [pending[event.id] for event in fresh],
+            head=head,
+            incident_heads=incident_heads,
+            recorded_at=datetime.now(UTC),
+        )
+        await entries.insert_entries(connection=connection, entries=sealed)
+        stored = {key: case[0] for key, case in recalled.items()}
+        stored.update(await states.load(connection=connection, incident_ids=missing))
+        changed, found, refolded = await _project(
             [_record(entry, event) for entry, event in zip(sealed, fresh, strict=True)],
+            stored,
             connection=connection,
         )
+    last = sealed[-1]
+    heads = {
+        entry.incident_id: chain.Head(entry.incident_index, entry.incident_hash) for entry in sealed
+    }
+    warm.remember(
+        chain.Head(last.seq, last.hash),
+        ((state, heads[state.incident_id]) for state in changed),
+    )
     return fresh, found, refolded
 
 
-async def _append(fresh: list[chain.Unsealed], *, connection: AsyncConnection) -> list[chain.Entry]:
-    head = await entries.global_head(connection=connection)
-    incident_heads = await entries.incident_heads(
-        connection=connection, incident_ids=list({event.incident_id for event in fresh})
-    )
-    sealed = chain.seal(
-        fresh, head=head, incident_heads=incident_heads, recorded_at=datetime.now(UTC)
-    )
-    await entries.insert_entries(connection=connection, entries=sealed)
-    return sealed
-
-
 async def _project(
-    fresh: list[records.Record], *, connection: AsyncConnection
-) -> tuple[list[sequence.Anomaly], int]:
+    fresh: list[records.Record],
+    stored: dict[uuid.UUID, CaseState],
+    *,
+    connection: AsyncConnection,
+) -> tuple[list[CaseState], list[sequence.Anomaly], int]:
     """Apply new records in place when they extend the fold; re-fold the incident otherwise.
 
-    Returns the anomalies found in place and how many incidents were re-folded.
+    `stored`: the current states of the incidents that have one. Returns the states written,
+    the anomalies found in place and how many incidents were re-folded.
     """
     by_incident: dict[uuid.UUID, list[records.Record]] = {}
     for record in fresh:
         by_incident.setdefault(record.incident_id, []).append(record)
-    stored = await states.load(connection=connection, incident_ids=list(by_incident))
     # The states are changed in place below; the recurrence links need what they were.
     before = {incident_id: recurrence.facts_of(state) for incident_id, state in stored.items()}
     changed: list[CaseState] = []
@@ -108,7 +138,7 @@ async def _project(
     await states.save(connection=connection, states=changed)
     await recurrence.follow(connection=connection, before=before, after=changed)
     await states.add_anomalies(connection=connection, anomalies=found)
-    return found, len(refold)
+    return changed, found, len(refold)
 
 
 def _report(anomaly: sequence.Anomaly) -> None:

@@ -17,7 +17,9 @@ class LedgerSettings(BaseSettings):
     port: int = 8003
     consumer_group: str = "gridloop-ledger"
     run_consumer: bool = True
-    batch_size: int = Field(default=500, ge=1, le=10_000)
+    batch_size: int = Field(default=2000, ge=1, le=10_000)
+    # Case states kept in memory between batches (warm_states.py); 0 reads every one back.
+    warm_cases: int = Field(default=20_000, ge=0)
     verify_interval_s: float = Field(default=3600.0, gt=0)
     indicator_gauges_interval_s: float = Field(default=300.0, gt=0)
     # Indicators: LEDGER_KPI_WEIGHTS is JSON, e.g. {"response_rate": 0.2, "resolution_rate": 0.8}

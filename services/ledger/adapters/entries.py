@@ -44,6 +44,8 @@ async def incident_heads(
     *, connection: AsyncConnection, incident_ids: Sequence[uuid.UUID]
 ) -> dict[uuid.UUID, chain.Head]:
     """The last entry of each incident's chain (incidents without entries are left out)."""
+    if not incident_ids:
+        return {}
     rows = await (await driver.of(connection)).fetch(
         "select distinct on (incident_id) incident_id, incident_index, incident_hash"
         " from ledger_entry where incident_id = any($1::uuid[])"

@@ -44,6 +44,8 @@ async def load(
     *, connection: AsyncConnection, incident_ids: Sequence[uuid.UUID]
 ) -> dict[uuid.UUID, CaseState]:
     """The stored states of these incidents (missing ones are left out)."""
+    if not incident_ids:
+        return {}
     rows = await (await driver.of(connection)).fetch(
         "select * from ledger_incident_state where incident_id = any($1::uuid[])",
         list(incident_ids),
