@@ -22,7 +22,7 @@ TERMINAL = frozenset({CaseStatus.CLOSED, CaseStatus.CANCELLED})
 OPEN = frozenset(CaseStatus) - TERMINAL
 
 
-@dataclass
+@dataclass(slots=True)
 class CaseState:
     """Everything the read side and the indicators need to know about one case.
 
