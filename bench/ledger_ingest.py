@@ -26,7 +26,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import text
 
 from bench.scratch import scratch_database
-from services.common import envelope
+from services.common import envelope, runtime
 from services.ledger import recording
 from services.ledger.settings import LedgerSettings
 from services.ledger.warm_states import WarmStates
@@ -63,6 +63,7 @@ async def main(events: int, batch: int, warm_cases: int) -> None:
     stream = workload(events)
     async with scratch_database() as (engine, _):
         warm = WarmStates(capacity=warm_cases)
+        runtime.freeze_startup_heap()  # as the ledger process does once started
         started = time.perf_counter()
         for offset in range(0, len(stream), batch):
             await recording.record_batch(stream[offset : offset + batch], engine=engine, warm=warm)

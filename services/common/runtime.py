@@ -14,10 +14,11 @@ from services.common import database, health, kafka, metrics
 from services.common.settings import InfraSettings
 
 logger = logging.getLogger(__name__)
-# A request allocates hundreds of objects that reference counting frees at once; CPython's
-# default (700, 10, 10) still collects the youngest generation every few requests, and the
-# older ones every few dozen. Rarer collections took about a tenth off intake's CPU per
-# report; cyclic garbage is still collected, seconds later under load.
+# A request, or one event of a consumed batch, allocates hundreds of objects that reference
+# counting frees at once; CPython's default (700, 10, 10) still collects the youngest
+# generation every few requests, and the older ones every few dozen. Rarer collections took
+# about a tenth off intake's CPU per report, and off the ledger's per recorded event; cyclic
+# garbage is still collected, seconds later under load.
 GC_THRESHOLDS = (20_000, 50, 100)
 
 

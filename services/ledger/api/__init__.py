@@ -5,7 +5,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI
 
-from services.common import health, observability, validation
+from services.common import health, observability, runtime, validation
 from services.ledger import bootstrap
 from services.ledger.api import incidents, indicators, ledger
 from services.ledger.settings import LedgerSettings
@@ -17,6 +17,7 @@ def create_app(settings: LedgerSettings) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.ledger = await bootstrap.start(settings)
+        runtime.freeze_startup_heap()
         yield
         await app.state.ledger.infra.close()
 
