@@ -13,7 +13,7 @@ import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 GENESIS = "0" * 64
 
@@ -26,9 +26,11 @@ class Head:
     hash: str = GENESIS
 
 
-@dataclass(frozen=True)
-class Unsealed:
-    """An event to append, before the ledger gives it a place in the chains."""
+class Unsealed(NamedTuple):
+    """An event to append, before the ledger gives it a place in the chains.
+
+    A tuple rather than a frozen dataclass: one is built per event, three times faster.
+    """
 
     event_id: str
     incident_id: uuid.UUID

@@ -1,9 +1,8 @@
 """A ledger record: one event as the ledger holds it, and the order in which it counts. Pure."""
 
 import uuid
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from services.common import events
 
@@ -16,9 +15,11 @@ REPORTS_TOPIC_TYPES = frozenset(
 )
 
 
-@dataclass(frozen=True)
-class Record:
-    """One recorded event: its payload and the place the ledger gave it (seq, recorded_at)."""
+class Record(NamedTuple):
+    """One recorded event: its payload and the place the ledger gave it (seq, recorded_at).
+
+    A tuple rather than a frozen dataclass: one is built per event, three times faster.
+    """
 
     seq: int
     event_id: str

@@ -6,7 +6,6 @@ Times are minutes after the story's start. Event ids are deterministic per incid
 step, like the ones dispatch produces, so a story replayed twice is a redelivery.
 """
 
-import dataclasses
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any, Self
@@ -255,4 +254,4 @@ class Story:
 def reordered(story: Story, order: list[int]) -> list[records.Record]:
     """The story's records arriving in another order (seq follows the new order)."""
     told = story.records()
-    return [dataclasses.replace(told[index], seq=n + 1) for n, index in enumerate(order)]
+    return [told[index]._replace(seq=n + 1) for n, index in enumerate(order)]
