@@ -24,7 +24,9 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bench.intake_vs_bare import cpu_seconds
 from bench.scratch import scratch_database
 from services.common import envelope, runtime
 from services.ledger import recording
@@ -64,10 +66,15 @@ async def main(events: int, batch: int, warm_cases: int) -> None:
     async with scratch_database() as (engine, _):
         warm = WarmStates(capacity=warm_cases)
         runtime.freeze_startup_heap()  # as the ledger process does once started
-        started = time.perf_counter()
+        backends = await _backend_pids(engine)
+        database_cpu = _cpu_of(backends)
+        started, python_cpu = time.perf_counter(), time.process_time()
         for offset in range(0, len(stream), batch):
             await recording.record_batch(stream[offset : offset + batch], engine=engine, warm=warm)
         ingest_s = time.perf_counter() - started
+        python_us = (time.process_time() - python_cpu) * 1e6 / len(stream)
+        backends_after = await _backend_pids(engine)
+        database_us = (_cpu_of(backends_after) - database_cpu) * 1e6 / len(stream)
         redelivered = time.perf_counter()
         for offset in range(0, len(stream), batch):
             await recording.record_batch(stream[offset : offset + batch], engine=engine)
@@ -99,9 +106,26 @@ async def main(events: int, batch: int, warm_cases: int) -> None:
     print(f"events recorded           {stored:>10,} in {cases:,} cases, batches of {batch}")
     print(f"case states kept warm     {warm_cases:>10,}")
     print(f"ledger ingest             {len(stream) / ingest_s:>10,.0f} events/s ({ingest_s:.2f} s)")
+    print(
+        f"CPU per event             {python_us:>10.0f} µs Python, {database_us:.0f} µs PostgreSQL"
+    )
     print(f"redelivery (all skipped)  {len(stream) / redelivery_s:>10,.0f} events/s")
     print(f"baseline COPY same rows   {len(records) / copy_s:>10,.0f} rows/s ({copy_s:.2f} s)")
     print(f"ingest / COPY             {copy_s / ingest_s:>10.2f}")
+
+
+async def _backend_pids(engine: AsyncEngine) -> list[int]:
+    """The PostgreSQL backends serving the scratch database (its pool opens them all first)."""
+    async with engine.connect() as connection:
+        rows = await connection.execute(
+            text("select pid from pg_stat_activity where datname = current_database()")
+        )
+        return [row.pid for row in rows]
+
+
+def _cpu_of(pids: list[int]) -> float:
+    """Their CPU seconds so far (0 for a backend not readable here, e.g. on another host)."""
+    return sum(cpu_seconds(pid) or 0.0 for pid in pids)
 
 
 if __name__ == "__main__":
