@@ -1,18 +1,22 @@
 """Benchmark: ledger ingest into PostgreSQL (events/s), against a raw COPY of the same rows.
 
-    .venv/bin/python -m bench.ledger_ingest [--events 60000] [--batch 500]
+    .venv/bin/python -m bench.ledger_ingest [--events 60000] [--batch N] [--warm-cases N]
 
 Runs `recording.record_batch` (the consumer's handler: dedupe, chain lock, hashes, insert,
 projection, anomaly check, one transaction per batch) over realistic interleaved closed
-loops, in a scratch database; then COPYs the very rows it produced into a table of the same
-shape (same indexes, no chaining, no projection) as the floor. Prints both and the ratio.
-Kafka is not in the loop: this measures the ledger's own work per consumed batch.
+loops, in a scratch database, with the service's batch size and kept states by default
+(`LEDGER_BATCH_SIZE`, `LEDGER_WARM_CASES`); then COPYs the very rows it produced into a table
+of the same shape (same indexes, no chaining, no projection) as the floor. Prints both, the
+ratio, and the CPU per event of this process and of the PostgreSQL backends (from /proc,
+when the server runs on this machine). Kafka is not in the loop: this measures the
+ledger's own work per consumed batch.
 
-Figures vary with what else runs on the machine, so compare the ratio to the COPY floor
-taken in the same run. Measured on two cores with a load average of 10 to 20: 370–630
-events/s (ingest / COPY 0.07–0.15), the code before ADR 15 510–620 (0.05–0.14); CPU per
-event, Python plus the PostgreSQL backend, about 270–320 µs for either. On a quiet machine
-the code before ADR 15 gave 1,800–3,400 events/s; 5,000 needs that CPU cost about halved.
+Figures vary with what else runs on the machine: compare the ratio to the COPY floor and
+the CPU per event. Measured on two cores (load average 1.6–2, another benchmark's database
+busy at times), 60,000 events: 5,260–5,880 events/s with the defaults (batches of 5,000,
+kept states), CPU 115–120 µs Python + 50 µs PostgreSQL per event, ingest / COPY 0.17–0.18;
+with `--batch 500 --warm-cases 0` (the settings before ADR 44) 2,980–3,510 events/s,
+182–190 µs + 98–103 µs. See docs/performance.md.
 """
 
 import argparse

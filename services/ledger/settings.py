@@ -17,7 +17,7 @@ class LedgerSettings(BaseSettings):
     port: int = 8003
     consumer_group: str = "gridloop-ledger"
     run_consumer: bool = True
-    batch_size: int = Field(default=2000, ge=1, le=10_000)
+    batch_size: int = Field(default=5000, ge=1, le=10_000)
     # Case states kept in memory between batches (warm_states.py); 0 reads every one back.
     warm_cases: int = Field(default=20_000, ge=0)
     verify_interval_s: float = Field(default=3600.0, gt=0)
