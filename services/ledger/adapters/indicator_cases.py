@@ -99,18 +99,19 @@ async def clear(*, connection: AsyncConnection) -> None:
     await connection.execute(text("delete from ledger_indicator_sync"))
 
 
+async def derive_all(*, connection: AsyncConnection, binds: Mapping[str, Any]) -> None:
+    """Every row again, from the case states and links."""
+    await connection.execute(text("delete from ledger_indicator_case"))
+    await connection.execute(text(FIGURES), dict(binds))
+    await indicator_households.derive_all(connection=connection)
+
+
 async def _follow(connection: AsyncConnection, basis: str, binds: Mapping[str, Any]) -> None:
     """Derive what changed since the sync row, all from this transaction's one snapshot."""
     synced, head = await _synced(connection), await _head(connection)
     if synced is None or synced[0] != basis:
-        await connection.execute(text("delete from ledger_indicator_case"))
-        await connection.execute(text(FIGURES), dict(binds))
-        await indicator_households.derive_all(connection=connection)
-        for table in (
-            "ledger_indicator_case",
-            "ledger_indicator_household",
-            "ledger_indicator_link",
-        ):
+        await derive_all(connection=connection, binds=binds)
+        for table in TABLES:
             await connection.execute(text(f"analyze {table}"))
     elif synced[1] < head:
         marks = {"since": synced[1], "head": head}

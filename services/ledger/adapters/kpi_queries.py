@@ -144,10 +144,12 @@ def cohort_sql(by: str, scope: Scope) -> str:
     return _per_label(by, f"{sums}, {members}", cases)
 
 
-def timings_sql(by: str, scope: Scope, *, whole: bool) -> str:
-    """Median and 90th percentile of the two durations, per group or (`whole`) in total.
+def timings_sql(by: str, scope: Scope) -> list[str]:
+    """Median and 90th percentile of the two durations, per group and in total.
 
-    The groups' values and the whole scope's are sorted apart, on their own connections.
+    A case has one grid, category or month: the groups and the whole scope come from one
+    scan (GROUPING SETS). By member, the groups' values and the whole scope's are sorted
+    apart, on their own connections.
     """
     fresh = timings()
     stored = (
@@ -163,17 +165,15 @@ def timings_sql(by: str, scope: Scope, *, whole: bool) -> str:
         f"percentile_cont(array[0.5, 0.9]) within group (order by {name}) as {name}"
         for name in MEASURES
     )
-    if whole:
-        return (
-            f"select null as key, null::bool as grouped, {percentiles}"
-            f" from ({durations}) as d(key, in_group, in_total, {', '.join(MEASURES)})"
-            " where in_total"
-        )
-    return (
-        f"select key, true as grouped, {percentiles}"
-        f" from ({durations}) as d(key, in_group, in_total, {', '.join(MEASURES)})"
-        " where in_group group by key"
-    )
+    rows = f"({durations}) as d(key, in_group, in_total, {', '.join(MEASURES)})"
+    whole = f"select null as key, null::bool as grouped, {percentiles} from {rows}"
+    if by == "all":
+        return [whole]
+    if by == "member":
+        groups = f"select key, true as grouped, {percentiles} from {rows} where in_group"
+        return [f"{groups} group by key", f"{whole} where in_total"]
+    groups = f"select key, true as grouped, {percentiles} from {rows}"
+    return [f"{groups} group by grouping sets ((), (1, 2))"]
 
 
 def overdue_sql(by: str, scope: Scope) -> str:
@@ -266,10 +266,7 @@ async def grouped(*, engine: AsyncEngine, by: str, scope: Scope, binds: dict[str
     """
     queries = [
         cohort_sql(by, scope),
-        *(
-            timings_sql(by, scope, whole=whole)
-            for whole in ((True,) if by == "all" else (False, True))
-        ),
+        *timings_sql(by, scope),
         overdue_sql(by, scope),
         recurrence_sql(by, scope),
         *_coverage(by, scope),
