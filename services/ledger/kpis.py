@@ -91,7 +91,10 @@ async def compute(
     period: Period,
     by: str | None = None,
 ) -> KpiReport:
-    """Overall figures for the scope, and per group when `by` names a breakdown."""
+    """Overall figures for the scope, and per group when `by` names a breakdown.
+
+    The indicator rows are brought up to date with the ledger first (indicator_cases).
+    """
     binds = kpi_queries.params(scope, period, limits_of(settings), settings.timezone)
     await indicator_cases.catch_up(engine=engine, binds=binds)
     found = await kpi_queries.grouped(engine=engine, by=by or "all", scope=scope, binds=binds)

@@ -12,8 +12,9 @@ The rows are derived from the case states in SQL, with the same conditions as th
 and kept on the read side, not at ingest. Between replays only an appended entry changes a
 case state, and a batch's states and links commit with its entries under the chain lock
 that orders `seq`. So, in one snapshot, the rows of the incidents with entries after the
-last sync (`ledger_indicator_sync.seq`) are derived again, with the closures at their places
-and their households before and after (whose links and coverage they can move). A replay
+last sync (`ledger_indicator_sync.seq`) are derived again, with when the other closures at
+their places before and after came back (their links can move), and their households before
+and after. A replay
 drops the sync row (`clear`), and so does a change of the derivation's settings or code (its
 `basis`): the next query derives every row again.
 """
@@ -32,10 +33,17 @@ from services.ledger.adapters.tables import INDICATOR_CASE
 TABLES = ("ledger_indicator_case", "ledger_indicator_household", "ledger_indicator_link")
 LOCK = {"id": 7_203_115_042}  # one derivation at a time (advisory lock)
 BASIS_BINDS = ("ack_limit", "resolve_limit", "grace", "window", "disputes", "timezone")
-CAME_BACK = (
-    "least(s.reopened_after_close_at,"
-    " case when r.next_report_at <= s.first_closed_at + :window then r.next_report_at end)"
-)
+
+
+def _came_back(case: str) -> str:
+    """When a closed case came back: reopened, or the first later report of another case at
+    its place and category (its link `r`) if within the window."""
+    return (
+        f"least({case}.reopened_after_close_at, case when r.next_report_at"
+        f" <= {case}.first_closed_at + :window then r.next_report_at end)"
+    )
+
+
 DERIVED = {
     "settled_at": f"coalesce(greatest({', '.join(f's.{m}' for m in MOMENTS)}), '-infinity')",
     "open_until": "coalesce(least(s.first_resolved_at, s.cancelled_at), 'infinity')",
@@ -43,32 +51,48 @@ DERIVED = {
     "month": "to_char(s.sort_at at time zone :timezone, 'YYYYMM')::integer",
     "acknowledge_s": timings(FOREVER)["acknowledge"],
     "resolve_s": timings(FOREVER)["resolve"],
-    "came_back_at": CAME_BACK,
+    "came_back_at": _came_back("s"),
     "first_member": "s.member_ids[1]",
 }
 COLUMNS = tuple(column.name for column in INDICATOR_CASE.columns)
-FIGURES = f"""
+DERIVATION = f"""
     insert into ledger_indicator_case ({", ".join(COLUMNS)})
     select {", ".join(DERIVED.get(name, f"s.{name}") for name in COLUMNS)}
     from ledger_incident_state s left join ledger_recurrence r on r.incident_id = s.incident_id
 """
 _CHANGED = "select e.incident_id from ledger_entry e where e.seq > :since and e.seq <= :head"
 _DERIVE_SINCE = f"""
-    {FIGURES}
-    where s.incident_id in ({_CHANGED}) or s.incident_id in (
-        select c.incident_id from ledger_recurrence c
-        join unnest(cast(:place_keys as text[]), cast(:categories as text[])) as p(key, category)
-          on c.place_key = p.key and c.category = p.category)
+    {DERIVATION} where s.incident_id in ({_CHANGED})
     on conflict (incident_id) do update set
     {", ".join(f"{name} = excluded.{name}" for name in COLUMNS if name != "incident_id")}
 """
+# The other closures at those places: a link moves only if it was, or becomes, a report
+# at or after the earliest report time changed there (as in recurrence.follow).
+_COME_BACK_SINCE = f"""
+    update ledger_indicator_case c set came_back_at = {_came_back("c")}
+    from unnest(
+        cast(:place_keys as text[]), cast(:categories as text[]), cast(:since as timestamptz[])
+    ) as p(key, category, since)
+    cross join lateral (
+        select * from ledger_recurrence r where r.place_key = p.key and r.category = p.category
+            and r.next_report_at >= p.since
+        union all
+        select * from ledger_recurrence r where r.place_key = p.key and r.category = p.category
+            and r.next_report_at is null) as r
+    where c.incident_id = r.incident_id and c.came_back_at is distinct from {_came_back("c")}
+"""
 # Where the changed incidents were as of the last sync (their rows) and are now (states).
-_BEFORE_AND_NOW = " union ".join(
+_BEFORE_AND_NOW = " union all ".join(
     f"select {{columns}} from {table} where incident_id in ({_CHANGED}) and {{present}}"
     for table in ("ledger_indicator_case", "ledger_incident_state")
 )
-_PLACES = _BEFORE_AND_NOW.format(
-    columns="place_key, category", present="place_key is not null and category is not null"
+_PLACES = (
+    "select place_key, category, min(sort_at) from ("
+    + _BEFORE_AND_NOW.format(
+        columns="place_key, category, sort_at",
+        present="place_key is not null and category is not null",
+    )
+    + ") as reports group by 1, 2"
 )
 _HOUSEHOLDS = _BEFORE_AND_NOW.format(columns="household_id", present="household_id is not null")
 
@@ -102,7 +126,7 @@ async def clear(*, connection: AsyncConnection) -> None:
 async def derive_all(*, connection: AsyncConnection, binds: Mapping[str, Any]) -> None:
     """Every row again, from the case states and links."""
     await connection.execute(text("delete from ledger_indicator_case"))
-    await connection.execute(text(FIGURES), dict(binds))
+    await connection.execute(text(DERIVATION), dict(binds))
     await indicator_households.derive_all(connection=connection)
 
 
@@ -116,17 +140,15 @@ async def _follow(connection: AsyncConnection, basis: str, binds: Mapping[str, A
     elif synced[1] < head:
         marks = {"since": synced[1], "head": head}
         places = (await connection.execute(text(_PLACES), marks)).all()
-        households = (await connection.execute(text(_HOUSEHOLDS), marks)).scalars().all()
-        await connection.execute(
-            text(_DERIVE_SINCE),
-            {
-                **binds,
-                **marks,
-                "place_keys": [place for place, _ in places],
-                "categories": [category for _, category in places],
-            },
-        )
-        await indicator_households.derive(connection=connection, households=list(households))
+        households = set((await connection.execute(text(_HOUSEHOLDS), marks)).scalars())
+        await connection.execute(text(_DERIVE_SINCE), {**binds, **marks})
+        at_places = {
+            "place_keys": [place for place, _, _ in places],
+            "categories": [category for _, category, _ in places],
+            "since": [since for _, _, since in places],
+        }
+        await connection.execute(text(_COME_BACK_SINCE), {**binds, **at_places})
+        await indicator_households.derive(connection=connection, households=sorted(households))
     else:
         return
     await connection.execute(text("delete from ledger_indicator_sync"))
@@ -141,7 +163,7 @@ async def _basis(connection: AsyncConnection, binds: Mapping[str, Any]) -> str:
     and the session's time zone (in which `+ interval` adds days)."""
     zone = (await connection.execute(text("select current_setting('TimeZone')"))).scalar_one()
     settings = repr([binds[name] for name in BASIS_BINDS])
-    derivation = (FIGURES, indicator_households.DERIVATION)
+    derivation = (DERIVATION, indicator_households.DERIVATION)
     return hashlib.sha256("\n".join((*derivation, settings, zone)).encode()).hexdigest()
 
 

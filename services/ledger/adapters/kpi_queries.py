@@ -252,11 +252,8 @@ def _coverage(by: str, scope: Scope) -> list[str]:
     """Households are broken down by grid and member; the others take the scope's."""
     if by in ("all", "grid"):
         return [coverage_sql(by, scope)]
-    return (
-        [coverage_sql(by, scope), coverage_sql("all", scope)]
-        if by == "member"
-        else [coverage_sql("all", scope)]
-    )
+    whole = coverage_sql("all", scope)
+    return [coverage_sql(by, scope), whole] if by == "member" else [whole]
 
 
 async def grouped(*, engine: AsyncEngine, by: str, scope: Scope, binds: dict[str, Any]) -> Grouped:

@@ -199,6 +199,7 @@ class IndicatorCaseRow(SQLModel, table=True):
     resolve_s: float | None = None
     first_closed_at: datetime | None = _at()
     came_back_at: datetime | None = _at()
+    reopened_after_close_at: datetime | None = _at()
     cancelled_at: datetime | None = _at()
     first_resolved_at: datetime | None = _at()
     handling_deadline: datetime | None = _at()

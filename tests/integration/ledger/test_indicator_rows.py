@@ -2,9 +2,10 @@
 figures read from them equal the reference definition, as of any time.
 
 Cases of every kind (closed, reopened after closing, cancelled, transferred, extended,
-parked, warned, co-handled, rated again days later) are recorded in shuffled batches, a third
-of the reports after their lifecycle: that moves a case's report time, place and household,
-and re-folds it. The rows are brought up to date after some batches and compared with a
+parked, warned, co-handled, rated again days later, reported again earlier elsewhere) are
+recorded in shuffled batches, a third of the reports after their lifecycle: that moves a
+case's report time, and a second report with an earlier time moves its place and household
+too; both re-fold the case. The rows are brought up to date after some batches and compared with a
 derivation from scratch; then the counts and timings of periods whose `as_of` falls inside
 the cases' lifecycles (so that some are settled and some are not) are compared with
 domain/cohort.py, for the whole community, every breakdown and some scopes.
@@ -37,19 +38,21 @@ S, B, U = events.Rating.SATISFIED, events.Rating.BASICALLY_SATISFIED, events.Rat
 
 
 def _story(n: int, generator: random.Random) -> Story:
-    """One case of kind n % 9, at one of a few places, grids and members."""
+    """One case of kind n % 10, at one of a few places, grids and members."""
+    kind = n % 10
     story = Story(
         start=START + timedelta(hours=generator.randrange(-24 * 5, 24 * 12)),
         household=f"H{generator.randrange(5)}" if generator.random() < 0.9 else None,
         grid=f"G{generator.randrange(1, 4)}",
         category=generator.choice(["clutter", "noise", "neighbour_dispute"]),
     )
+    if kind == 9:  # at a place of its own kind, which it leaves (below)
+        story.household, story.category = "H5", "noise"
     member = f"P00{generator.randrange(1, 5)}"
     due: dict[str, Any] = {
         "acknowledge_within": 30,
         "resolve_within": generator.choice([60, DAY, 3 * DAY]),
     }
-    kind = n % 9
     if kind == 0:  # still open, soon overdue
         story.reported(0).assigned(5, member, **due)
     elif kind == 1:
@@ -72,8 +75,12 @@ def _story(n: int, generator: random.Random) -> Story:
         story.resolved(200).verified(260, rating=U).closed(300).feedback(5 * DAY, S)
     elif kind == 7:  # parked, warned red, never resolved
         story.reported(0).assigned(5, member, **due).accepted(20).warned(DAY).parked(2 * DAY)
-    else:  # reopened days after closing, nothing since
+    elif kind == 8:  # reopened days after closing, nothing since
         story.closed_loop(rating=B).reopened(generator.randrange(DAY, 4 * DAY))
+    else:  # some are reported again earlier elsewhere, told last: the case moves away
+        story.closed_loop()
+        if generator.random() < 0.5:
+            story.reported(-generator.randrange(60, 3 * DAY), household_id="H6")
     return story
 
 
@@ -169,6 +176,33 @@ async def test_rows_kept_batch_by_batch_equal_the_ones_derived_from_scratch(
     other = _binds(LedgerSettings(resolve_limit_hours=1, close_grace_hours=0, recurrence_days=2))
     await indicator_cases.catch_up(engine=engine, binds=other)
     assert await _kept(engine) == await _from_scratch(engine, other) != kept
+
+
+async def test_a_report_that_moves_away_no_longer_makes_a_closure_come_back(
+    engine: AsyncEngine,
+) -> None:
+    await bootstrap.migrate(engine)
+    binds = _binds(LedgerSettings())
+    start = START + timedelta(days=40)
+    closure = Story(start=start, household="M1", category="noise").closed_loop()
+    later = Story(start=start + timedelta(days=1), household="M1", category="noise").reported(0)
+    await recording.record_batch([*closure.events, *later.events], engine=engine)
+    await indicator_cases.catch_up(engine=engine, binds=binds)
+    assert await _came_back(engine, closure) == later.at(0)
+    later.reported(-3 * DAY, household_id="M2")  # told last, it stands: the case moves
+    await recording.record_batch(later.events[-1:], engine=engine)
+    await indicator_cases.catch_up(engine=engine, binds=binds)
+    assert await _came_back(engine, closure) is None
+    assert await _kept(engine) == await _from_scratch(engine, binds)
+
+
+async def _came_back(engine: AsyncEngine, story: Story) -> object:
+    async with engine.connect() as connection:
+        found = await connection.execute(
+            text("select came_back_at from ledger_indicator_case where incident_id = :id"),
+            {"id": story.incident_id},
+        )
+        return found.scalar_one()
 
 
 def _in_month(month: str, timezone: str) -> Callable[[CaseState], bool]:

@@ -34,7 +34,7 @@ def test_every_cohort_count_has_its_own_bit() -> None:
 
 
 def test_the_stored_figures_are_the_conditions_judged_forever() -> None:
-    stored = indicator_cases.FIGURES
+    stored = indicator_cases.DERIVATION
     assert counted_in("'infinity'::timestamptz") in stored
     for measure in kpi_queries.MEASURES:
         assert timings("'infinity'::timestamptz")[measure] in stored
@@ -42,5 +42,5 @@ def test_the_stored_figures_are_the_conditions_judged_forever() -> None:
 
 
 def test_the_basis_names_every_setting_the_stored_figures_use() -> None:
-    used = set(re.findall(r"(?<!:):(\w+)", indicator_cases.FIGURES))  # binds, not casts
+    used = set(re.findall(r"(?<!:):(\w+)", indicator_cases.DERIVATION))  # binds, not casts
     assert used == set(indicator_cases.BASIS_BINDS)

@@ -51,6 +51,7 @@ def upgrade() -> None:
         sa.Column("resolve_s", sa.Float(), nullable=True),
         sa.Column("first_closed_at", TIMESTAMP, nullable=True),
         sa.Column("came_back_at", TIMESTAMP, nullable=True),
+        sa.Column("reopened_after_close_at", TIMESTAMP, nullable=True),
         *(sa.Column(name, TIMESTAMP, nullable=True) for name in TIMES),
         sa.Column("verification_passed", sa.Boolean(), nullable=True),
         sa.Column("rating", sa.Text(), nullable=True),
