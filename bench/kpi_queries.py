@@ -6,15 +6,19 @@
    over a year, 9 grids, 60 members, 586 households; some open, transferred or rated). The hash
    columns are placeholders: this measures queries, not the chains (see ledger_ingest).
 2. Replays them into the case projection and the recurrence links (`python -m services.ledger
-   replay`'s code).
+   replay`'s code), then derives the indicator rows the queries read (ADR 43), as the first
+   query after a replay does.
 3. Times GET /v1/kpis's computation for several scopes and breakdowns, best of `--repeat`,
-   against a baseline: one plain count(*) over the same entries.
+   against a baseline: one plain count(*) over the same entries. The engine's pool is the
+   ledger service's (10): a request's query families run side by side.
 
-Measured over 1,008,000 entries (180,000 cases) on two cores with a load average of 13 to 25:
-the year-long queries took 4.9–9.8 s (8–16× the count), against 6.2–15.2 s (20–36×) before
-the recurrence links and the shared totals of ADR 15; the month-long ones 0.8–6 s, as before.
-Under that load no query family meets 1 s; the cohort counts and percentiles still scan every
-case of the period.
+Measured over 1,008,000 entries (180,000 cases) on two cores with a load average of 1.2 to 1.9
+(the count took 142 ms): every family answered in 0.11–0.26 s over a month (0.8–1.8× the
+count) and 0.19–0.68 s over a year (1.3–4.8×; the slowest by member, then by category, grid
+and month). Deriving the indicator rows after the replay took 9 s. Before ADR 43, the same
+day with a load of 0.8 to 6.4, a month took 0.56–1.75 s (3.9–12.1×) and a year 0.99–3.47 s
+(6.9–24.1×); earlier, under a load of 13 to 25, a year took 4.9–9.8 s. A year's request costs
+0.4–1.3 s of CPU, so under such a load the year's breakdowns exceed 1 s again.
 """
 
 import argparse
@@ -26,6 +30,7 @@ from sqlalchemy import text
 
 from bench.scratch import scratch_database
 from services.ledger import kpis, replay
+from services.ledger.adapters import indicator_cases, kpi_queries
 from services.ledger.domain.cohort import Scope
 from services.ledger.settings import LedgerSettings
 
@@ -90,7 +95,8 @@ CASES = {
 
 async def main(incidents: int, repeat: int, keep: bool) -> None:
     settings = LedgerSettings()
-    async with scratch_database(keep=keep) as (engine, _):
+    # The ledger service's pool: the query families of one request run side by side.
+    async with scratch_database(keep=keep, pool_size=10) as (engine, _):
         started = time.perf_counter()
         async with engine.begin() as connection:
             await connection.execute(text(GENERATE), {"incidents": incidents})
@@ -107,11 +113,20 @@ async def main(incidents: int, repeat: int, keep: bool) -> None:
             f"replay              {rebuilt.entries / replay_s:>10,.0f} entries/s"
             f" ({replay_s:.1f} s, {rebuilt.incidents:,} cases, {rebuilt.anomalies} anomalies)"
         )
+        derived = time.perf_counter()
+        await indicator_cases.catch_up(engine=engine, binds=_binds(settings))
+        derive_s = time.perf_counter() - derived
+        print(f"indicator rows      {derive_s:>10.1f} s to derive them all after the replay")
         baseline = await _best(repeat, lambda: _count(engine))
         print(f"baseline count(*)   {baseline * 1000:>10.0f} ms over the entries")
         for label, start, end in PERIODS:
             period = kpis.period_between(start, end, now=datetime.now(UTC), timezone="UTC")
             await _time_cases(engine, settings, period, label, repeat, baseline)
+
+
+def _binds(settings: LedgerSettings) -> dict[str, object]:
+    period = kpis.period_between(None, None, now=datetime.now(UTC), timezone=settings.timezone)
+    return kpi_queries.params(Scope(), period, kpis.limits_of(settings), settings.timezone)
 
 
 async def _time_cases(

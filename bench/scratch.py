@@ -18,14 +18,16 @@ def _server_url(database_url: str, name: str) -> str:
 
 
 @asynccontextmanager
-async def scratch_database(*, keep: bool = False) -> AsyncIterator[tuple[AsyncEngine, str]]:
+async def scratch_database(
+    *, keep: bool = False, pool_size: int = 4
+) -> AsyncIterator[tuple[AsyncEngine, str]]:
     """Create a database, migrate the ledger into it, yield (engine, url), drop it after."""
     url = InfraSettings().database_url
     name = f"gridloop_ledger_bench_{uuid.uuid4().hex[:10]}"
     admin = await asyncpg.connect(_server_url(url, "postgres"))
     await admin.execute(f'create database "{name}"')
     scratch_url = _server_url(url, name)
-    engine = database.create_engine(scratch_url, pool_size=4)
+    engine = database.create_engine(scratch_url, pool_size=pool_size)
     try:
         await bootstrap.migrate(engine)
         yield engine, scratch_url

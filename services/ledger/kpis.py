@@ -1,6 +1,5 @@
 """Compute the indicators for a period and scope, overall and broken down by one dimension."""
 
-import asyncio
 import dataclasses
 from dataclasses import dataclass, fields
 from datetime import date, datetime, timedelta
@@ -9,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from services.ledger.adapters import kpi_queries
+from services.ledger.adapters import indicator_cases, kpi_queries
 from services.ledger.domain import indicators
 from services.ledger.domain.cohort import Limits, Period, Scope
 from services.ledger.domain.indicators import Counts, Timings
@@ -92,34 +91,24 @@ async def compute(
     period: Period,
     by: str | None = None,
 ) -> KpiReport:
-    """Overall figures for the scope, and per group when `by` names a breakdown."""
+    """Overall figures for the scope, and per group when `by` names a breakdown.
+
+    The indicator rows are brought up to date with the ledger first (indicator_cases).
+    """
     binds = kpi_queries.params(scope, period, limits_of(settings), settings.timezone)
-    if by in kpi_queries.WITH_TOTAL:
-        both = await kpi_queries.grouped(engine=engine, by=by, scope=scope, binds=binds, total=True)
-        overall, grouped = both.total, both.rows
-    else:
-        whole, broken_down = await asyncio.gather(
-            kpi_queries.grouped(engine=engine, by="all", scope=scope, binds=binds),
-            kpi_queries.grouped(engine=engine, by=by, scope=scope, binds=binds)
-            if by
-            else _nothing(),
-        )
-        overall, grouped = whole.rows.get("all", {}), broken_down.rows if broken_down else {}
+    await indicator_cases.catch_up(engine=engine, binds=binds)
+    found = await kpi_queries.grouped(engine=engine, by=by or "all", scope=scope, binds=binds)
     weights = settings.kpi_weights
-    groups = [_figures(key or NO_KEY, row, weights) for key, row in sorted(grouped.items())]
+    groups = [_figures(key or NO_KEY, row, weights) for key, row in sorted(found.rows.items())]
     return KpiReport(
         period=period,
         scope=scope,
         timezone=settings.timezone,
         weights=dict(weights),
-        overall=_figures("all", overall, weights),
+        overall=_figures("all", found.total, weights),
         by=by,
         groups=groups,
     )
-
-
-async def _nothing() -> None:
-    return None
 
 
 def figures_of(counts: Counts, timings: Timings, weights: dict[str, float]) -> Figures:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from services.ledger.adapters import entries, recurrence, states
+from services.ledger.adapters import entries, indicator_cases, recurrence, states
 from services.ledger.domain import projection, records, sequence
 from services.ledger.domain.state import CaseState
 
@@ -62,5 +62,6 @@ async def rebuild(*, engine: AsyncEngine) -> Rebuilt:
             fold(current, history)
         await flush()
         await recurrence.rebuild(connection=connection)
+        await indicator_cases.clear(connection=connection)
     logger.info("replayed %(entries)d entries into %(incidents)d cases", totals)
     return Rebuilt(**totals)

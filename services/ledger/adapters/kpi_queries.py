@@ -1,7 +1,14 @@
 """The indicator counts in SQL, one grouped query per family (see domain/cohort.py).
 
-Every condition below is the SQL twin of `cohort.case_flags` and its neighbours; the
-integration tests check both give the same counts. Group keys come from a fixed list.
+The queries read the indicator rows (`indicator_cases`, brought up to date before), with
+the conditions of `kpi_conditions`, the SQL twins of `cohort.case_flags` and its neighbours;
+the integration tests check both give the same counts. A cohort case settled by `as_of` adds
+its stored counts and durations; the others are judged at `as_of` here.
+
+Every query labels its rows: `key` and `grouped` (true) for a group of the breakdown, and
+`grouped` null for the whole scope, from the same scan. A case has one group, but several
+members: by member, a case's row per member is in that member's group, and its first (or
+its only row, with no member) is in the whole scope. Group keys come from a fixed list.
 """
 
 import asyncio
@@ -11,98 +18,53 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from services.ledger.adapters.kpi_conditions import BITS, OVERDUE_AT, counted_in, timings
 from services.ledger.domain.cohort import DISPUTES, Limits, Period, Scope
 
-KEYS = {
-    "all": "'all'",
-    "grid": "s.grid_id",
-    "category": "s.category",
-    "month": "to_char(s.sort_at at time zone :timezone, 'YYYY-MM')",
-    "member": "m.member_id",
-}
-WORK_MEM = "64MB"
-LIVE = "(s.cancelled_at is null or s.cancelled_at > :as_of)"
-HANDLED = f"{LIVE} and s.first_resolved_at <= :as_of"
-DEADLINE = "coalesce(s.handling_deadline, s.first_assigned_at + :resolve_limit)"
-ACK_DEADLINE = "coalesce(s.first_acknowledge_due_at, s.first_assigned_at + :ack_limit)"
-CLOSED = f"{LIVE} and s.first_closed_at <= :as_of"
-RESPONSE_DUE = f"{LIVE} and s.first_assigned_at <= :as_of"
-VERIFIED = f"{LIVE} and s.first_verified_at <= :as_of"
-RATED = f"{LIVE} and s.rating is not null and s.rated_at <= :as_of"
-TRANSFERRED = f"{LIVE} and s.transferred_at <= :as_of"
-LOCAL = f"{HANDLED} and (s.transferred_at is null or s.transferred_at > :as_of)"
-DISPUTE = "s.category = any(:disputes)"
-ASSIGNED = f"{RESPONSE_DUE} and s.assignee_id is not null"
-
-COHORT_COUNTS = {
-    "registered": "true",
-    "cancelled": "s.cancelled_at <= :as_of",
-    "due": LIVE,
-    "handled": HANDLED,
-    "handled_on_time": f"{HANDLED} and coalesce(s.first_resolved_at <= {DEADLINE}, true)",
-    "closed": CLOSED,
-    "closed_on_time": f"{CLOSED} and coalesce(s.first_closed_at <= {DEADLINE} + :grace, true)",
-    "reworked": f"{HANDLED} and s.first_reopened_at <= :as_of",
-    "extended": f"{LIVE} and s.first_extended_at <= :as_of",
-    "response_due": RESPONSE_DUE,
-    "responded_on_time": f"{RESPONSE_DUE} and s.acknowledged_at <= :as_of"
-    f" and coalesce(s.acknowledged_at <= {ACK_DEADLINE}, true)",
-    "verified": VERIFIED,
-    "verified_passed": f"{VERIFIED} and s.verification_passed",
-    "rated": RATED,
-    "satisfied": f"{RATED} and s.rating = 'satisfied'",
-    "basically_satisfied": f"{RATED} and s.rating = 'basically_satisfied'",
-    "unsatisfied": f"{RATED} and s.rating = 'unsatisfied'",
-    "transferred_out": TRANSFERRED,
-    "resolved_locally": LOCAL,
-    "disputes_transferred_out": f"{TRANSFERRED} and {DISPUTE}",
-    "disputes_resolved_locally": f"{LOCAL} and {DISPUTE}",
-    "assigned_cases": ASSIGNED,
-}
-ACK_SECONDS = "extract(epoch from s.acknowledged_at - s.first_assigned_at)"
-ACK_TIMED = f"{LIVE} and s.acknowledged_at <= :as_of and s.acknowledged_at >= s.first_assigned_at"
-RESOLVE_SECONDS = "extract(epoch from s.first_resolved_at - s.sort_at)"
-TIMINGS = {  # one sort per measure: median and 90th percentile together
-    "acknowledge": (ACK_SECONDS, ACK_TIMED),
-    "resolve": (RESOLVE_SECONDS, HANDLED),
-}
-OVERDUE_AT = f"""
-    {LIVE} and (s.first_resolved_at is null or s.first_resolved_at > :as_of)
-    and not (s.parked and s.parked_at <= :as_of)
-    and (s.first_red_at <= :as_of
-         or coalesce(s.handling_deadline, s.resolve_due_at) < :as_of
-         or (s.first_acknowledge_due_at < :as_of
-             and (s.acknowledged_at is null or s.acknowledged_at > :as_of)))
-"""
-
-
-# Breakdowns in which every case has one key: the whole scope's row comes from the same
-# scans (GROUPING SETS). A case has several members, so `member` runs its total apart.
-WITH_TOTAL = ("grid", "category", "month")
+CASES = "ledger_indicator_case s"
+SHARED = "cardinality(s.member_ids) > 1"  # as ix_ledger_indicator_case_shared
+KEYS = {"grid": "s.grid_id", "category": "s.category", "month": "s.month"}
+MEASURES = ("acknowledge", "resolve")
+WORK_MEM = "work_mem = '64MB'"
+SETTLED = "s.settled_at <= :as_of"
+UNSETTLED = "s.settled_at > :as_of"
 
 
 @dataclass(frozen=True)
 class Grouped:
-    """Counts and timings per group key, and of the whole scope when asked for."""
+    """Counts and timings per group key, and of the whole scope."""
 
     rows: dict[str, dict[str, Any]]
     total: dict[str, Any] = field(default_factory=dict)
 
 
-def _source(by: str) -> str:
-    unnest = " cross join lateral unnest(s.member_ids) as m(member_id)" if by == "member" else ""
-    return f"ledger_incident_state s{unnest}"
+@dataclass(frozen=True)
+class Part:
+    """Rows of the cases for a breakdown, and the labels of each row (SQL)."""
+
+    source: str
+    key: str | None  # the row's group (None: the whole scope alone)
+    in_group: str
+    in_total: str
+    only: str = ""  # more conditions on the cases
 
 
-def _scope(scope: Scope) -> str:
-    clauses = []
-    if scope.grid is not None:
-        clauses.append("s.grid_id = :grid")
-    if scope.member is not None:
-        clauses.append(":member = any(s.member_ids)")
-    if scope.category is not None:
-        clauses.append("s.category = :category")
-    return "".join(f" and {clause}" for clause in clauses)
+def parts_of(by: str, cases: str = CASES) -> list[Part]:
+    """The rows of `cases` for a breakdown (`all`: the whole scope alone).
+
+    By member, a case's first member's row is also its row in the whole scope (a case with
+    no member has one row, in no group); its other members' rows come from the few cases
+    that have them, through their own index (a lateral unnest per case would cost more than
+    the rest of the scan)."""
+    if by == "all":
+        return [Part(cases, None, "false", "true")]
+    if by == "member":
+        others = f"{cases} cross join lateral unnest(s.member_ids[2:]) as m(member_id)"
+        return [
+            Part(cases, "s.first_member", "s.first_member is not null", "true"),
+            Part(others, "m.member_id", "true", "false", f" and {SHARED}"),
+        ]
+    return [Part(cases, KEYS[by], "true", "true")]
 
 
 def params(scope: Scope, period: Period, limits: Limits, timezone: str) -> dict[str, Any]:
@@ -123,159 +85,220 @@ def params(scope: Scope, period: Period, limits: Limits, timezone: str) -> dict[
     }
 
 
-def _head(key: str, total: bool) -> str:
-    """The group key; with `total`, the row of the whole scope comes too (its `grouped` null)."""
-    return f"select {key} as key{', true as grouped' if total else ''}"
+def _scope(scope: Scope) -> str:
+    clauses = []
+    if scope.grid is not None:
+        clauses.append("s.grid_id = :grid")
+    if scope.member is not None:
+        clauses.append(":member = any(s.member_ids)")
+    if scope.category is not None:
+        clauses.append("s.category = :category")
+    return "".join(f" and {clause}" for clause in clauses)
 
 
-def _group(total: bool) -> str:
-    return " group by grouping sets ((), (1, 2))" if total else " group by 1"
+def _labelled(part: Part) -> str:
+    key = part.key or "null::text"
+    return f"{key} as key, {part.in_group} as in_group, {part.in_total} as in_total"
 
 
-def _cohort(by: str, scope: Scope) -> str:
-    return f" from {_source(by)} where s.sort_at >= :start and s.sort_at < :end{_scope(scope)}"
+def _per_label(by: str, figures: str, parts: list[str]) -> str:
+    """`figures` (aggregates) over the labelled rows of `parts`, per group and in total."""
+    inner = " union all ".join(parts)
+    total = f"select null as key, null::bool as grouped, {figures} from labelled where in_total"
+    if by == "all":
+        return f"with labelled as ({inner}) {total}"
+    groups = f"select key, true as grouped, {figures} from labelled where in_group group by key"
+    return f"with labelled as ({inner}) {groups} union all {total}"
 
 
-def cohort_sql(by: str, scope: Scope, *, total: bool = False) -> str:
-    """Cohort counts per group."""
-    counts = ",\n".join(
-        f"count(*) filter (where {condition}) as {name}"
-        for name, condition in COHORT_COUNTS.items()
-    )
-    return f"{_head(KEYS[by], total)}, {counts}{_cohort(by, scope)}{_group(total)}"
-
-
-def timings_sql(by: str, scope: Scope, *, total: bool = False) -> str:
-    """Median and 90th percentile of the two durations per group."""
-    # A scan of its own: it sorts while the counts are taken on another connection.
-    timings = ",\n".join(
-        f"percentile_cont(array[0.5, 0.9]) within group (order by {value})"
-        f" filter (where {condition}) as {name}"
-        for name, (value, condition) in TIMINGS.items()
-    )
-    return f"{_head(KEYS[by], total)}, {timings}{_cohort(by, scope)}{_group(total)}"
-
-
-def members_sql(by: str, scope: Scope, *, total: bool = False) -> str:
-    """Distinct lead handlers per group (hashing a few dozen ids beats count(distinct))."""
+def _cohort(part: Part, scope: Scope) -> str:
     return (
-        f"{_head('key', total)}, count(distinct assignee_id) as members from ("
-        f"select {KEYS[by]} as key, s.assignee_id{_cohort(by, scope)} group by 1, 2"
-        f" having count(*) filter (where {ASSIGNED}) > 0) as handlers{_group(total)}"
+        f" from {part.source} where s.sort_at >= :start and s.sort_at < :end"
+        f"{part.only}{_scope(scope)}"
     )
 
 
-def overdue_sql(by: str, scope: Scope, *, total: bool = False) -> str:
-    """Cases open and overdue at `as_of`, whenever they were reported."""
-    return (
-        f"{_head(KEYS[by], total)}, count(*) as overdue_open from {_source(by)}"
-        f" where s.sort_at < :as_of and {OVERDUE_AT}{_scope(scope)}{_group(total)}"
+def _grouping(part: Part, *more: int) -> str:
+    """Group by the key (unless the part has none) and these columns (from the 4th on)."""
+    return " group by " + ", ".join([*(["1"] if part.key else []), *map(str, more)])
+
+
+def cohort_sql(by: str, scope: Scope) -> str:
+    """Cohort counts and distinct lead handlers per group and in total.
+
+    The cohort's rows are first grouped by (labels, lead handler, counts they add to), the
+    settled ones by their stored counts, the others judged at `as_of`; then summed.
+    """
+    cases = [
+        f"select {_labelled(part)}, s.assignee_id, {counted} as counted, count(*) as n"
+        f"{_cohort(part, scope)} and {settled}{_grouping(part, 4, 5)}"
+        for part in parts_of(by)
+        for counted, settled in (("s.counted", SETTLED), (counted_in(), UNSETTLED))
+    ]
+    sums = ", ".join(
+        f"coalesce(sum(n) filter (where counted & {bit} <> 0), 0) as {name}"
+        for name, bit in BITS.items()
     )
+    lead = BITS["assigned_cases"]
+    members = f"count(distinct assignee_id) filter (where counted & {lead} <> 0) as members"
+    return _per_label(by, f"{sums}, {members}", cases)
 
 
-def recurrence_sql(by: str, scope: Scope, *, total: bool = False) -> str:
-    """Cases closed in the period, and those that came back within the window.
+def timings_sql(by: str, scope: Scope) -> list[str]:
+    """Median and 90th percentile of the two durations, per group and in total.
 
-    A closure came back when it was reopened by `as_of`, or when the first later report of
-    another case at its place and category (kept per closure in `ledger_recurrence`) is
-    within the window and by `as_of`: there is such a report exactly when the first one is.
+    A case has one grid, category or month: the groups and the whole scope come from one
+    scan (GROUPING SETS). By member, the groups' values and the whole scope's are sorted
+    apart, on their own connections.
     """
-    return f"""
-        {_head(KEYS[by], total)}, count(*) as closed_in_period,
-            count(*) filter (where s.reopened_after_close_at <= :as_of
-                or r.next_report_at <= least(s.first_closed_at + :window, :as_of)) as recurred
-        from {_source(by)} left join ledger_recurrence r on r.incident_id = s.incident_id
-        where s.first_closed_at >= :start and s.first_closed_at < :end{_scope(scope)}
-        {_group(total)}
+    fresh = timings()
+    stored = (
+        "s.acknowledge_s, s.resolve_s",
+        f"{SETTLED} and (s.acknowledge_s is not null or s.resolve_s is not null)",
+    )
+    durations = " union all ".join(
+        f"select {_labelled(part)}, {values}{_cohort(part, scope)} and {settled}"
+        for part in parts_of(by)
+        for values, settled in (stored, (f"{fresh['acknowledge']}, {fresh['resolve']}", UNSETTLED))
+    )
+    percentiles = ", ".join(
+        f"percentile_cont(array[0.5, 0.9]) within group (order by {name}) as {name}"
+        for name in MEASURES
+    )
+    rows = f"({durations}) as d(key, in_group, in_total, {', '.join(MEASURES)})"
+    whole = f"select null as key, null::bool as grouped, {percentiles} from {rows}"
+    if by == "all":
+        return [whole]
+    if by == "member":
+        groups = f"select key, true as grouped, {percentiles} from {rows} where in_group"
+        return [f"{groups} group by key", f"{whole} where in_total"]
+    groups = f"select key, true as grouped, {percentiles} from {rows}"
+    return [f"{groups} group by grouping sets ((), (1, 2))"]
+
+
+def overdue_sql(by: str, scope: Scope) -> str:
+    """Cases open and overdue at `as_of`, whenever they were reported.
+
+    The cases open at `as_of` are found on the columns the scan reads first; the rest of
+    each row is read for those alone."""
+    open_cases = (
+        f"(select * from {CASES} where s.sort_at < :as_of and s.open_until > :as_of offset 0) s"
+    )
+    overdue = [
+        f"select {_labelled(part)} from {part.source} where {OVERDUE_AT}{part.only}{_scope(scope)}"
+        for part in parts_of(by, open_cases)
+    ]
+    return _per_label(by, "count(*) as overdue_open", overdue)
+
+
+def recurrence_sql(by: str, scope: Scope) -> str:
+    """Cases closed in the period, and those that came back within the window by `as_of`.
+
+    A closure came back when it was reopened, or when the first later report of another case
+    at its place and category (its recurrence link) is within the window: the first of the
+    two is kept with the case (`came_back_at`, see indicator_cases).
     """
+    closures = [
+        f"select {_labelled(part)}, count(*) as closed,"
+        " count(*) filter (where s.came_back_at <= :as_of) as came_back"
+        f" from {part.source} where s.first_closed_at >= :start and s.first_closed_at < :end"
+        f"{part.only}{_scope(scope)}{_grouping(part) if part.key else ''}"
+        for part in parts_of(by)
+    ]
+    figures = (
+        "coalesce(sum(closed), 0) as closed_in_period, coalesce(sum(came_back), 0) as recurred"
+    )
+    return _per_label(by, figures, closures)
 
 
-def coverage_sql(by: str, scope: Scope, *, total: bool = False) -> str | None:
-    """Households on record and those their linked member handled or visited (grid, member).
+def coverage_sql(by: str, scope: Scope) -> str:
+    """Households on record and those their linked member handled or visited.
 
-    Two hashed scans: each household's grid and who resolved or reported its cases in
-    [start, as_of); and the (household, linked member) pairs from assignments at the
-    linked-member rung. The category filter does not apply: coverage is about households.
+    From the indicator households: each household's grid as of `as_of` (the largest among
+    its cases reported by then), and whether each of its linked members resolved or
+    reported one of its cases in [start, as_of). Broken down by grid (with the whole scope)
+    or member (without); the category filter does not apply: coverage is about households.
     """
-    if by not in ("all", "grid", "member"):
-        return None
-    wanted = ["h.on_record"]
+    wanted = ["true"]
     if scope.grid is not None:
         wanted.append("h.grid_id = :grid")
     if scope.member is not None or by == "member":
         wanted.append("l.member_id is not null")
     if scope.member is not None:
         wanted.append("l.member_id = :member")
-    key = {"all": "'all'", "grid": "h.grid_id", "member": "l.member_id"}[by]
+    head, group = {
+        "all": ("null as key, null::bool as grouped", ""),
+        "grid": ("h.grid_id as key, true as grouped", " group by grouping sets ((), (1, 2))"),
+        "member": ("l.member_id as key, true as grouped", " group by 1, 2"),
+    }[by]
     return f"""
         with households as (
-            select household_id,
-                bool_or(sort_at < :as_of) as on_record,
-                max(grid_id) filter (where sort_at < :as_of) as grid_id,
-                coalesce(array_agg(resolved_by) filter (where resolved_by is not null
-                    and resolved_at >= :start and resolved_at < :as_of), '{{}}')
-                || coalesce(array_agg(reported_by) filter (where reported_by is not null
-                    and reported_at >= :start and reported_at < :as_of), '{{}}') as visitors
-            from ledger_incident_state where household_id is not null group by household_id),
+            select h.household_id, (select max(g.grid_id)
+                from unnest(h.grid_ids, h.grid_since) as g(grid_id, since)
+                where g.since < :as_of) as grid_id
+            from ledger_indicator_household h where h.first_reported_at < :as_of),
         links as (
-            select household_id, linked_member_id as member_id from ledger_incident_state
-            where household_id is not null and linked_member_id is not null group by 1, 2)
-        {_head(key, total)}, count(distinct h.household_id) as households_on_record,
-            count(distinct h.household_id) filter (where l.member_id = any(h.visitors))
-                as households_touched
+            select l.household_id, l.member_id, exists (select from unnest(l.visited_at) as v(at)
+                where v.at >= :start and v.at < :as_of) as visited
+            from ledger_indicator_link l)
+        select {head}, count(distinct h.household_id) as households_on_record,
+            count(distinct h.household_id) filter (where l.visited) as households_touched
         from households h left join links l on l.household_id = h.household_id
-        where {" and ".join(wanted)}{_group(total)}
+        where {" and ".join(wanted)}{group}
     """
 
 
-async def grouped(
-    *, engine: AsyncEngine, by: str, scope: Scope, binds: dict[str, Any], total: bool = False
-) -> Grouped:
+def _coverage(by: str, scope: Scope) -> list[str]:
+    """Households are broken down by grid and member; the others take the scope's."""
+    if by in ("all", "grid"):
+        return [coverage_sql(by, scope)]
+    whole = coverage_sql("all", scope)
+    return [coverage_sql(by, scope), whole] if by == "member" else [whole]
+
+
+async def grouped(*, engine: AsyncEngine, by: str, scope: Scope, binds: dict[str, Any]) -> Grouped:
     """Run the query families side by side (one connection each), merged by group key.
 
-    With `total` (for a breakdown in WITH_TOTAL), the whole scope's figures come too.
+    `by` is `all` (the whole scope alone) or a breakdown.
     """
     queries = [
-        cohort_sql(by, scope, total=total),
-        members_sql(by, scope, total=total),
-        timings_sql(by, scope, total=total),
-        overdue_sql(by, scope, total=total),
-        recurrence_sql(by, scope, total=total),
+        cohort_sql(by, scope),
+        *timings_sql(by, scope),
+        overdue_sql(by, scope),
+        recurrence_sql(by, scope),
+        *_coverage(by, scope),
     ]
-    coverage = coverage_sql(by, scope, total=total)
-    if coverage is not None:
-        queries.append(coverage)
-    elif total:  # households are not broken down by category or month; the scope's are
-        queries.append(_as_total(coverage_sql("all", scope)))
 
     async def run(sql: str) -> list[dict[str, Any]]:
         async with engine.connect() as connection:
             # These scans look expensive to the planner, which would JIT-compile them for
-            # longer than they take to run; and their hashes and sorts fit in memory.
-            await connection.execute(text("set local jit = off"))
-            await connection.execute(text(f"set local work_mem = '{WORK_MEM}'"))
+            # longer than they take to run, and give them parallel workers, when the
+            # families already run side by side; their hashes and sorts fit in memory.
+            for setting in ("jit = off", "max_parallel_workers_per_gather = 0", WORK_MEM):
+                await connection.execute(text(f"set local {setting}"))
             return [dict(row) for row in (await connection.execute(text(sql), binds)).mappings()]
 
     result = Grouped(rows={})
     for found in await asyncio.gather(*(run(sql) for sql in queries)):
         for row in found:
-            key = row.pop("key") or ""
-            if total and row.pop("grouped") is None:
+            key = _key_text(row.pop("key"))
+            if row.pop("grouped") is None:
                 result.total.update(_timings(row))
             else:
                 result.rows.setdefault(key, {}).update(_timings(row))
     return result
 
 
-def _as_total(sql: str | None) -> str:
-    """A query of the whole scope, its one row marked as the total."""
-    assert sql is not None
-    return f"select t.*, null::bool as grouped from ({sql}) as t"
+def _key_text(key: str | int | None) -> str:
+    """A group's key as shown: months are kept as yyyymm."""
+    if isinstance(key, int):
+        return f"{key // 100:04d}-{key % 100:02d}"
+    return key or ""
 
 
 def _timings(row: dict[str, Any]) -> dict[str, Any]:
     """Spread the [median, p90] arrays into the Timings fields."""
-    for name in TIMINGS:
+    for name in MEASURES:
         if name in row:
             pair = row.pop(name) or [None, None]
             row[f"{name}_median_s"], row[f"{name}_p90_s"] = pair

@@ -8,7 +8,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, DateTime, Index, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, DateTime, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlmodel import Field, SQLModel
 
@@ -161,8 +161,103 @@ class RecurrenceRow(SQLModel, table=True):
     next_report_at: datetime | None = _at()
 
 
+class IndicatorCaseRow(SQLModel, table=True):
+    """What the indicators read of one case, and what it counts for once settled.
+
+    Derived from the case state and its recurrence link (see `adapters/indicator_cases.py`)
+    and brought up to date before each indicator query. `counted` and the two durations are
+    the case's figures as of any moment from `settled_at` on; `came_back_at` is when a
+    closure recurred (reopened, or another report at its place within the window). The
+    columns every cohort query reads come first.
+    """
+
+    __tablename__ = "ledger_indicator_case"
+    __table_args__ = (
+        Index("ix_ledger_indicator_case_sort", "sort_at"),
+        Index("ix_ledger_indicator_case_settled", "settled_at", "sort_at"),
+        Index("ix_ledger_indicator_case_closed", "first_closed_at"),
+        Index("ix_ledger_indicator_case_members", "member_ids", postgresql_using="gin"),
+        Index(
+            "ix_ledger_indicator_case_shared",
+            "sort_at",
+            postgresql_where=text("cardinality(member_ids) > 1"),
+        ),
+    )
+
+    incident_id: uuid.UUID = Field(primary_key=True)
+    sort_at: datetime = Field(sa_type=TIMESTAMP)
+    settled_at: datetime = Field(sa_type=TIMESTAMP)
+    open_until: datetime = Field(sa_type=TIMESTAMP)  # first resolved or cancelled, or infinity
+    counted: int
+    assignee_id: str | None = Field(default=None, sa_type=Text)
+    grid_id: str | None = Field(default=None, sa_type=Text)
+    category: str | None = Field(default=None, sa_type=Text)
+    month: int  # of the report, in the community's time zone, as yyyymm
+    member_ids: list[str] = Field(default_factory=list, sa_type=ARRAY(Text))
+    first_member: str | None = Field(default=None, sa_type=Text)  # member_ids[1]
+    acknowledge_s: float | None = None
+    resolve_s: float | None = None
+    first_closed_at: datetime | None = _at()
+    came_back_at: datetime | None = _at()
+    reopened_after_close_at: datetime | None = _at()
+    cancelled_at: datetime | None = _at()
+    first_resolved_at: datetime | None = _at()
+    handling_deadline: datetime | None = _at()
+    first_assigned_at: datetime | None = _at()
+    first_reopened_at: datetime | None = _at()
+    first_extended_at: datetime | None = _at()
+    acknowledged_at: datetime | None = _at()
+    first_acknowledge_due_at: datetime | None = _at()
+    first_verified_at: datetime | None = _at()
+    verification_passed: bool | None = None
+    rating: str | None = Field(default=None, sa_type=Text)
+    rated_at: datetime | None = _at()
+    transferred_at: datetime | None = _at()
+    parked: bool = False
+    parked_at: datetime | None = _at()
+    first_red_at: datetime | None = _at()
+    resolve_due_at: datetime | None = _at()
+    household_id: str | None = Field(default=None, sa_type=Text)
+    place_key: str | None = Field(default=None, sa_type=Text)
+
+
+class IndicatorHouseholdRow(SQLModel, table=True):
+    """A household with cases: its first report, and each grid's first report (for coverage)."""
+
+    __tablename__ = "ledger_indicator_household"
+
+    household_id: str = Field(sa_type=Text, primary_key=True)
+    first_reported_at: datetime = Field(sa_type=TIMESTAMP)
+    grid_ids: list[str] = Field(default_factory=list, sa_type=ARRAY(Text))
+    grid_since: list[datetime] = Field(default_factory=list, sa_type=ARRAY(TIMESTAMP))
+
+
+class IndicatorLinkRow(SQLModel, table=True):
+    """A household's linked member (1+10) and when they resolved or reported its cases."""
+
+    __tablename__ = "ledger_indicator_link"
+
+    household_id: str = Field(sa_type=Text, primary_key=True)
+    member_id: str = Field(sa_type=Text, primary_key=True)
+    visited_at: list[datetime] = Field(default_factory=list, sa_type=ARRAY(TIMESTAMP))
+
+
+class IndicatorSyncRow(SQLModel, table=True):
+    """How far the indicator rows follow the ledger: every entry up to `seq` is in them,
+    derived on `basis` (a digest of the derivation, its settings and the session time zone)."""
+
+    __tablename__ = "ledger_indicator_sync"
+
+    basis: str = Field(sa_type=Text, primary_key=True)
+    seq: int = Field(sa_type=BigInteger)
+
+
 ENTRY = LedgerEntryRow.__table__  # type: ignore[attr-defined]
 STATE = IncidentStateRow.__table__  # type: ignore[attr-defined]
 ANOMALY = AnomalyRow.__table__  # type: ignore[attr-defined]
 RECURRENCE = RecurrenceRow.__table__  # type: ignore[attr-defined]
+INDICATOR_CASE = IndicatorCaseRow.__table__  # type: ignore[attr-defined]
+INDICATOR_HOUSEHOLD = IndicatorHouseholdRow.__table__  # type: ignore[attr-defined]
+INDICATOR_LINK = IndicatorLinkRow.__table__  # type: ignore[attr-defined]
+INDICATOR_SYNC = IndicatorSyncRow.__table__  # type: ignore[attr-defined]
 PROJECTION_TABLES = (STATE, ANOMALY, RECURRENCE)

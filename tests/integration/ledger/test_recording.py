@@ -132,7 +132,7 @@ async def test_the_chains_verify_and_the_migrations_match_the_models(
     assert result["entries_checked"] == await entry_count(engine)
     async with engine.connect() as connection:
         version = (await connection.execute(text("select * from alembic_version_ledger"))).all()
-        assert [tuple(row) for row in version] == [("0002",)]
+        assert [tuple(row) for row in version] == [("0003",)]
 
         def differences(sync_connection: object) -> list[object]:
             context = MigrationContext.configure(
