@@ -23,14 +23,14 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from services.common import envelope, events
+from services.common import events
 from services.ledger import bootstrap, kpis, recording, replay
 from services.ledger.adapters import indicator_cases, kpi_queries, states
 from services.ledger.domain import cohort
 from services.ledger.domain.cohort import Period, Scope
 from services.ledger.domain.state import CaseState
 from services.ledger.settings import LedgerSettings
-from tests.unit.ledger.stories import START, Story
+from tests.unit.ledger.stories import START, Story, arrival
 
 pytestmark = pytest.mark.stack
 DAY = 24 * 60
@@ -84,21 +84,6 @@ def _story(n: int, generator: random.Random) -> Story:
     return story
 
 
-def _arrival(stories: list[Story], generator: random.Random) -> list[envelope.CloudEvent]:
-    """Each incident's events in order; a third of the reports after their lifecycle."""
-    queues = []
-    for story in stories:
-        first, *rest = story.events
-        queues.append([*rest, first] if generator.random() < 0.33 else [first, *rest])
-    arrived = []
-    while queues:
-        queue = generator.choice(queues)
-        arrived.append(queue.pop(0))
-        if not queue:
-            queues.remove(queue)
-    return arrived
-
-
 def _binds(settings: LedgerSettings) -> dict[str, Any]:
     period = Period(start=START, end=START + timedelta(days=1), as_of=START)
     return kpi_queries.params(Scope(), period, kpis.limits_of(settings), settings.timezone)
@@ -135,7 +120,7 @@ async def _states(engine: AsyncEngine) -> list[CaseState]:
 
 async def _record(engine: AsyncEngine, seed: int) -> None:
     generator = random.Random(seed)
-    arrived = _arrival([_story(n, generator) for n in range(120)], generator)
+    arrived = arrival([_story(n, generator) for n in range(120)], generator)
     for offset in range(0, len(arrived), 37):
         await recording.record_batch(arrived[offset : offset + 37], engine=engine)
 
@@ -147,7 +132,7 @@ async def test_rows_kept_batch_by_batch_equal_the_ones_derived_from_scratch(
     settings = LedgerSettings()
     binds = _binds(settings)
     generator = random.Random(20261128)
-    arrived = _arrival([_story(n, generator) for n in range(120)], generator)
+    arrived = arrival([_story(n, generator) for n in range(120)], generator)
     offset, checked = 0, 0
     while offset < len(arrived):
         size = generator.randrange(1, 30)

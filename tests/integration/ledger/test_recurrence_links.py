@@ -12,14 +12,13 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from services.common import envelope
 from services.ledger import bootstrap, kpis, recording, replay
 from services.ledger.adapters import states
 from services.ledger.domain import cohort
 from services.ledger.domain.cohort import Period, Scope
 from services.ledger.domain.state import CaseState
 from services.ledger.settings import LedgerSettings
-from tests.unit.ledger.stories import START, Story
+from tests.unit.ledger.stories import START, Story, arrival
 
 pytestmark = pytest.mark.stack
 Links = dict[uuid.UUID, tuple[str, str, datetime, datetime | None]]
@@ -41,21 +40,6 @@ def _stories(generator: random.Random) -> list[Story]:
             story.closed_loop()
         stories.append(story)
     return stories
-
-
-def _arrival(stories: list[Story], generator: random.Random) -> list[envelope.CloudEvent]:
-    """Each incident's lifecycle in order; a third of the reports after their lifecycle."""
-    queues = []
-    for story in stories:
-        first, *rest = story.events
-        queues.append([*rest, first] if generator.random() < 0.33 else [first, *rest])
-    arrived = []
-    while queues:
-        queue = generator.choice(queues)
-        arrived.append(queue.pop(0))
-        if not queue:
-            queues.remove(queue)
-    return arrived
 
 
 async def _states(engine: AsyncEngine) -> list[CaseState]:
@@ -101,7 +85,7 @@ async def test_links_kept_batch_by_batch_equal_the_ones_derived_from_scratch(
 ) -> None:
     await bootstrap.migrate(engine)
     generator = random.Random(20261128)
-    arrived = _arrival(_stories(generator), generator)
+    arrived = arrival(_stories(generator), generator)
     offset = 0
     while offset < len(arrived):
         size = generator.randrange(1, 40)
@@ -120,7 +104,7 @@ async def test_the_recurrence_counts_equal_the_reference_for_any_period(
 ) -> None:
     await bootstrap.migrate(engine)
     generator = random.Random(window_days)
-    arrived = _arrival(_stories(generator), generator)
+    arrived = arrival(_stories(generator), generator)
     for offset in range(0, len(arrived), 25):
         await recording.record_batch(arrived[offset : offset + 25], engine=engine)
     cases = await _states(engine)

@@ -18,7 +18,7 @@ from services.common import envelope
 from services.ledger import bootstrap, recording, replay, verification
 from services.ledger.adapters import states
 from services.ledger.warm_states import WarmStates
-from tests.unit.ledger.stories import START, Story
+from tests.unit.ledger.stories import START, Story, interleaved
 
 pytestmark = pytest.mark.stack
 
@@ -43,13 +43,7 @@ def _stream(seed: int, count: int) -> list[envelope.CloudEvent]:
         if generator.random() < 0.15:
             rest[-1], rest[-2] = rest[-2], rest[-1]
         queues.append(rest)
-    arrived = []
-    while queues:
-        queue = generator.choice(queues)
-        arrived.append(queue.pop(0))
-        if not queue:
-            queues.remove(queue)
-    return arrived
+    return interleaved(queues, generator)
 
 
 async def _snapshot(engine: AsyncEngine) -> Snapshot:

@@ -6,6 +6,7 @@ Times are minutes after the story's start. Event ids are deterministic per incid
 step, like the ones dispatch produces, so a story replayed twice is a redelivery.
 """
 
+import random
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any, Self
@@ -255,3 +256,25 @@ def reordered(story: Story, order: list[int]) -> list[records.Record]:
     """The story's records arriving in another order (seq follows the new order)."""
     told = story.records()
     return [told[index]._replace(seq=n + 1) for n, index in enumerate(order)]
+
+
+def interleaved(
+    queues: list[list[envelope.CloudEvent]], generator: random.Random
+) -> list[envelope.CloudEvent]:
+    """One stream from several queues: each keeps its order, the next queue drawn at random."""
+    arrived = []
+    while queues:
+        queue = generator.choice(queues)
+        arrived.append(queue.pop(0))
+        if not queue:
+            queues.remove(queue)
+    return arrived
+
+
+def arrival(stories: list[Story], generator: random.Random) -> list[envelope.CloudEvent]:
+    """Each incident's events in order; a third of the reports after their lifecycle."""
+    queues = []
+    for story in stories:
+        first, *rest = story.events
+        queues.append([*rest, first] if generator.random() < 0.33 else [first, *rest])
+    return interleaved(queues, generator)
