@@ -1,4 +1,5 @@
-"""Domain refusals as HTTP answers, in one place; GeoReport paths get GeoReport error lists."""
+"""Domain refusals as HTTP answers, in one place; GeoReport paths get GeoReport error lists,
+in XML on `.xml` paths and in JSON elsewhere."""
 
 from typing import Any
 
@@ -7,8 +8,10 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
+from starlette.responses import Response
 
 from services.intake.adapters.ledger_client import LedgerUnavailable
+from services.intake.api import open311_xml
 from services.intake.callbacks.domain import UnacceptableUrl
 from services.intake.callbacks.handlers import NoCallback
 from services.intake.integrators.handlers import KeyNotFound
@@ -22,6 +25,10 @@ from services.intake.reports.follow_up import CaseNotFound, NotAwaitingFeedback
 from services.intake.reports.handlers import PublishFailed, StillInProgress, StoreUnavailable
 
 OPEN311_PREFIX = "/open311/"
+OPEN311_UNROUTED = (
+    "no such resource: GeoReport v2 here is services, requests and"
+    " requests/{service_request_id}, each as .xml or .json"
+)
 Responses = dict[int | str, dict[str, Any]]
 
 
@@ -73,14 +80,16 @@ REFUSALS: dict[type[Exception], Refusal] = {
 def install(app: FastAPI, *, retry_after_s: int) -> None:
     """Register one handler per refusal, plus GeoReport-shaped validation errors."""
 
-    def respond(
-        request: Request, status: int, detail: str, headers: dict[str, str]
-    ) -> JSONResponse:
-        if request.url.path.startswith(OPEN311_PREFIX):
-            return JSONResponse([{"code": status, "description": detail}], status, headers=headers)
-        return JSONResponse({"detail": detail}, status, headers=headers)
+    def respond(request: Request, status: int, detail: str, headers: dict[str, str]) -> Response:
+        path = request.url.path
+        if not path.startswith(OPEN311_PREFIX):
+            return JSONResponse({"detail": detail}, status, headers=headers)
+        listed = [{"code": status, "description": detail}]
+        if path.endswith(".xml"):
+            return open311_xml.ErrorsXml(listed, status, headers=headers)
+        return JSONResponse(listed, status, headers=headers)
 
-    async def refused(request: Request, error: Exception) -> JSONResponse:
+    async def refused(request: Request, error: Exception) -> Response:
         refusal = next(r for kind, r in REFUSALS.items() if isinstance(error, kind))
         headers: dict[str, str] = {}
         if refusal.retry_after:
@@ -93,7 +102,7 @@ def install(app: FastAPI, *, retry_after_s: int) -> None:
             detail = f"the report was not taken, retry later: {error}"
         return respond(request, refusal.status, detail, headers)
 
-    async def invalid(request: Request, error: Exception) -> JSONResponse:
+    async def invalid(request: Request, error: Exception) -> Response:
         assert isinstance(error, RequestValidationError)
         if request.url.path.startswith(OPEN311_PREFIX):
             first = error.errors()[0] if error.errors() else {}
@@ -106,9 +115,12 @@ def install(app: FastAPI, *, retry_after_s: int) -> None:
         ]
         return JSONResponse({"detail": jsonable_encoder(problems)}, 422)
 
-    async def http_error(request: Request, error: Exception) -> JSONResponse:
+    async def http_error(request: Request, error: Exception) -> Response:
         assert isinstance(error, HTTPException)
-        return respond(request, error.status_code, str(error.detail), dict(error.headers or {}))
+        detail = str(error.detail)
+        if request.url.path.startswith(OPEN311_PREFIX) and "route" not in request.scope:
+            detail = OPEN311_UNROUTED  # no route matched: another format or another resource
+        return respond(request, error.status_code, detail, dict(error.headers or {}))
 
     for kind in REFUSALS:
         app.add_exception_handler(kind, refused)

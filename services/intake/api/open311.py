@@ -1,19 +1,27 @@
-"""GeoReport v2 (JSON) at /open311/v2: services, requests, and one request by id."""
+"""GeoReport v2 at /open311/v2: services, requests and one request by id, in XML and JSON.
+
+Each operation is one endpoint routed at `.json` and at `.xml`. FastAPI validates and
+serialises its answer for both; the `.xml` route's response class writes that as the
+specification's XML. Errors take the format of the path they answer (errors.py).
+"""
 
 import json
 import uuid
+from collections.abc import Awaitable, Callable, Collection
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Any, TypeVar
 from urllib.parse import parse_qsl
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query, Request, Response
+from fastapi.datastructures import Default, DefaultPlaceholder
 from fastapi.exceptions import RequestValidationError
-from pydantic import ValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ValidationError
 
-from services.intake.api import errors
+from services.intake.api import errors, open311_xml
 from services.intake.api.deps import IdempotencyKey, IntakeDep, Open311Caller
 from services.intake.open311 import handlers as open311
-from services.intake.open311 import mapping
+from services.intake.open311 import mapping, xml_format
 from services.intake.open311.schemas import (
     Open311Error,
     Service,
@@ -23,16 +31,23 @@ from services.intake.open311.schemas import (
 )
 
 router = APIRouter(prefix="/open311/v2", tags=["open311"])
-ERRORS: errors.Responses = {
-    code: {"model": list[Open311Error], "description": text}
-    for code, text in (
-        (400, "the request is not valid: the reason is in the description"),
-        (401, "no valid api_key, or a wrong request signature"),
-        (403, "the key is not scoped for open311 or the platform channel"),
-        (404, "no such jurisdiction, service or service request"),
-        (429, "the key's rate limit is reached; see Retry-After"),
-        (503, "a dependency did not answer; retry after Retry-After"),
-    )
+REFUSALS = {
+    400: "the request is not valid: the reason is in the description",
+    401: "no valid api_key, or a wrong request signature",
+    403: "the key is not scoped for open311 or the platform channel",
+    404: "no such jurisdiction, service or service request",
+    429: "the key's rate limit is reached; see Retry-After",
+    503: "a dependency did not answer; retry after Retry-After",
+}
+ERRORS_JSON: errors.Responses = {
+    code: {"model": list[Open311Error], "description": text} for code, text in REFUSALS.items()
+}
+ERRORS_XML: errors.Responses = {
+    code: {
+        "description": text,
+        "content": {"text/xml": {"schema": open311_xml.schema(xml_format.ERRORS, Open311Error)}},
+    }
+    for code, text in REFUSALS.items()
 }
 FORM_BODY = {
     "requestBody": {
@@ -45,6 +60,52 @@ FORM_BODY = {
         },
     }
 }
+Endpoint = TypeVar("Endpoint", bound=Callable[..., Awaitable[Any]])
+
+
+def _georeport(
+    method: str,
+    path: str,
+    *,
+    model: type[BaseModel],
+    xml: type[open311_xml.GeoReportXml],
+    refusals: Collection[int] = tuple(REFUSALS),
+    also: errors.Responses | None = None,
+    openapi_extra: dict[str, Any] | None = None,
+) -> Callable[[Endpoint], Endpoint]:
+    """Route one endpoint at `path.json` and `path.xml`; it answers a list of `model`."""
+    formats: list[tuple[str, type[Response] | DefaultPlaceholder]] = [
+        (".json", Default(JSONResponse)),  # FastAPI's own, which keeps its fast path
+        (".xml", xml),
+    ]
+
+    def route(endpoint: Endpoint) -> Endpoint:
+        for suffix, response_class in formats:
+            documented = _documented(suffix, model=model, shape=xml.shape, refusals=refusals)
+            router.add_api_route(
+                path + suffix,
+                endpoint,
+                methods=[method],
+                response_model=list[model],  # type: ignore[valid-type]
+                response_class=response_class,
+                responses={**documented, **(also or {})},
+                openapi_extra=openapi_extra,
+            )
+        return endpoint
+
+    return route
+
+
+def _documented(
+    suffix: str, *, model: type[BaseModel], shape: xml_format.Shape, refusals: Collection[int]
+) -> errors.Responses:
+    """What the route at `suffix` documents beyond FastAPI: its XML list, its refusals."""
+    if suffix == ".json":
+        return {code: ERRORS_JSON[code] for code in refusals}
+    listed = {"content": {"text/xml": {"schema": open311_xml.schema(shape, model)}}}
+    return {200: listed, **{code: ERRORS_XML[code] for code in refusals}}
+
+
 Jurisdiction = Annotated[str | None, Query(max_length=100)]
 
 
@@ -53,19 +114,19 @@ def _check_jurisdiction(jurisdiction_id: str | None, intake: IntakeDep) -> None:
         raise open311.RequestNotFound(f"jurisdiction_id {jurisdiction_id!r} not found")
 
 
-@router.get(
-    "/services.json", response_model=list[Service], responses={400: ERRORS[400], 404: ERRORS[404]}
-)
+@_georeport("GET", "/services", model=Service, xml=open311_xml.ServicesXml, refusals=(400, 404))
 async def services(intake: IntakeDep, jurisdiction_id: Jurisdiction = None) -> list[Service]:
     """Our incident categories as GeoReport services (public: discovery needs no key)."""
     _check_jurisdiction(jurisdiction_id, intake)
     return mapping.services()
 
 
-@router.post(
-    "/requests.json",
-    response_model=list[ServiceRequestCreated],
-    responses={**ERRORS, **errors.TOO_LARGE},
+@_georeport(
+    "POST",
+    "/requests",
+    model=ServiceRequestCreated,
+    xml=open311_xml.ServiceRequestsXml,
+    also={413: errors.TOO_LARGE[413]},
     openapi_extra=FORM_BODY,
 )
 async def create_request(
@@ -87,7 +148,7 @@ async def create_request(
     return [created]
 
 
-@router.get("/requests.json", response_model=list[ServiceRequest], responses=ERRORS)
+@_georeport("GET", "/requests", model=ServiceRequest, xml=open311_xml.ServiceRequestsXml)
 async def list_requests(
     principal: Open311Caller,
     intake: IntakeDep,
@@ -112,8 +173,11 @@ async def list_requests(
     )
 
 
-@router.get(
-    "/requests/{service_request_id}.json", response_model=list[ServiceRequest], responses=ERRORS
+@_georeport(
+    "GET",
+    "/requests/{service_request_id}",
+    model=ServiceRequest,
+    xml=open311_xml.ServiceRequestsXml,
 )
 async def get_request(
     service_request_id: uuid.UUID,

@@ -15,40 +15,14 @@ from services.common import events
 from services.common.categories import CATALOGUE
 from tests.integration.intake import helpers
 from tests.integration.intake.conftest import Stack
+from tests.integration.intake.georeport import (
+    CREATED_FIELDS,
+    REQUEST_FIELDS,
+    SERVICE_FIELDS,
+    open311,
+    post_request,
+)
 from tests.integration.intake.helpers import Integrator
-
-SERVICE_FIELDS = {"service_code", "service_name", "description", "metadata", "type", "keywords"}
-SERVICE_FIELDS |= {"group"}
-CREATED_FIELDS = {"service_request_id", "token", "service_notice", "account_id"}
-REQUEST_FIELDS = {
-    "service_request_id",
-    "status",
-    "status_notes",
-    "service_name",
-    "service_code",
-    "description",
-    "agency_responsible",
-    "service_notice",
-    "requested_datetime",
-    "updated_datetime",
-    "expected_datetime",
-    "address",
-    "address_id",
-    "zipcode",
-    "lat",
-    "long",
-    "media_url",
-}
-
-
-def open311(stack: Stack) -> str:
-    return f"{stack.intake.url}/open311/v2"
-
-
-def post_request(stack: Stack, integrator: Integrator, **fields: str) -> httpx.Response:
-    """A form-encoded POST, with the key in the form as GeoReport clients send it."""
-    form = {"api_key": integrator.api_key, "jurisdiction_id": "gridloop", **fields}
-    return httpx.post(f"{open311(stack)}/requests.json", data=form)
 
 
 def test_services_lists_the_category_catalogue_without_a_key(stack: Stack) -> None:

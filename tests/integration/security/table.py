@@ -207,6 +207,29 @@ LEDGER = [
     ),
 ]
 
+# GeoReport v2: every operation in both formats, with the same answers.
+GEOREPORT = [
+    endpoint
+    for fmt in ("json", "xml")
+    for endpoint in (
+        Endpoint("intake", "GET", f"/open311/v2/services.{fmt}", public(200)),
+        Endpoint(
+            "intake",
+            "POST",
+            f"/open311/v2/requests.{fmt}",
+            integrators(AUTHORISED),
+            json={"service_code": "clutter", "description": "杂物 clutter", "lat": 1, "long": 1},
+        ),
+        Endpoint("intake", "GET", f"/open311/v2/requests.{fmt}", integrators(200)),
+        Endpoint(
+            "intake",
+            "GET",
+            f"/open311/v2/requests/{{service_request_id}}.{fmt}",
+            integrators(200, 404),
+        ),
+    )
+]
+
 INTAKE = [
     Endpoint("intake", "POST", "/v1/incidents", integrators(202), json=REPORT),
     Endpoint(
@@ -220,18 +243,7 @@ INTAKE = [
         json={"rating": "satisfied"},
     ),
     Endpoint("intake", "GET", "/v1/incidents/{incident_id}/status", integrators(200, 404)),
-    Endpoint("intake", "GET", "/open311/v2/services.json", public(200)),
-    Endpoint(
-        "intake",
-        "POST",
-        "/open311/v2/requests.json",
-        integrators(AUTHORISED),
-        json={"service_code": "clutter", "description": "杂物 clutter", "lat": 1, "long": 1},
-    ),
-    Endpoint("intake", "GET", "/open311/v2/requests.json", integrators(200)),
-    Endpoint(
-        "intake", "GET", "/open311/v2/requests/{service_request_id}.json", integrators(200, 404)
-    ),
+    *GEOREPORT,
     Endpoint("intake", "GET", "/v1/callbacks", integrators(404)),
     Endpoint("intake", "PUT", "/v1/callbacks", integrators(AUTHORISED), json={}),
     Endpoint("intake", "DELETE", "/v1/callbacks", integrators(404)),
