@@ -40,6 +40,7 @@ class Step:
     peak_consumer_lag: int
     kept_up: bool
     cpu_ms_per_incident: cpu.Snapshot
+    e2e_stages_ms: dict[str, dict[str, float | None]]
 
     def as_dict(self) -> dict[str, object]:
         return asdict(self)
@@ -49,12 +50,13 @@ def summarise(
     rate: int,
     seconds: float,
     sent: list[load.Sent],
-    recorded: dict[uuid.UUID, float],
+    watch: observe.LedgerWatch,
     *,
     peak_lag: int,
     cpu_ms_per_incident: cpu.Snapshot,
 ) -> Step:
     """The step's figures: intake answers, and which incidents reached the ledger, and when."""
+    recorded = watch.recorded
     accepted = [s for s in sent if s.incident_id is not None]
     errors = Counter(
         {-1: "not sent in time", 0: "no answer"}.get(s.status, str(s.status))
@@ -88,7 +90,29 @@ def summarise(
         # Keeping up: everything offered was accepted and recorded at (nearly) the offered rate.
         kept_up=not errors and len(done) == len(accepted) and e2e_rate >= 0.9 * rate,
         cpu_ms_per_incident=cpu_ms_per_incident,
+        e2e_stages_ms=stages([s for s, _ in done], watch),
     )
+
+
+def stages(done: list[load.Sent], watch: observe.LedgerWatch) -> dict[str, dict[str, float | None]]:
+    """Where the end-to-end time of recorded incidents went (p50 and p99 of each stage):
+    intake until it built the report, the report's way to dispatch's decision, the
+    assignment's way to the ledger's seal, and the seal's way to being visible (the commit and
+    this watch's polling)."""
+    spans: dict[str, list[float]] = {"intake": [], "dispatch": [], "ledger": [], "visible": []}
+    for sent in done:
+        key = sent.incident_id
+        if key is None or key not in watch.reported or key not in watch.assigned:
+            continue
+        reported, (decided, sealed) = watch.reported[key], watch.assigned[key]
+        spans["intake"].append(reported - sent.scheduled)
+        spans["dispatch"].append(decided - reported)
+        spans["ledger"].append(sealed - decided)
+        spans["visible"].append(watch.recorded[key] - sealed)
+    return {
+        name: {"p50": percentile_ms(values, 0.50), "p99": percentile_ms(values, 0.99)}
+        for name, values in spans.items()
+    }
 
 
 async def climb(
@@ -156,9 +180,7 @@ async def offer_step(
     if drain is not None:
         await watch.settle(ids, quiet_s=drain[0], within_s=drain[1])
     cost = cpu.per_incident_ms(before, cpu.snapshot(processes), len(ids))
-    step = summarise(
-        rate, seconds, sent, watch.recorded, peak_lag=lag.take(), cpu_ms_per_incident=cost
-    )
+    step = summarise(rate, seconds, sent, watch, peak_lag=lag.take(), cpu_ms_per_incident=cost)
     return step, ids
 
 
@@ -170,5 +192,10 @@ def line(step: Step) -> str:
         f"p50 {step.e2e_p50_ms} p99 {step.e2e_p99_ms} ms  lag≤{step.peak_consumer_lag}  "
         f"lost {step.lost}  errors {sum(step.errors.values())}  "
         f"{'kept up' if step.kept_up else 'fell behind'}  "
-        f"CPU ms/incident {step.cpu_ms_per_incident}"
+        f"CPU ms/incident {step.cpu_ms_per_incident}  "
+        f"stages p50/p99 ms {_stages_text(step.e2e_stages_ms)}"
     )
+
+
+def _stages_text(stages_ms: dict[str, dict[str, float | None]]) -> str:
+    return " ".join(f"{name} {value['p50']}/{value['p99']}" for name, value in stages_ms.items())

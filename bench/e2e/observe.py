@@ -19,11 +19,18 @@ POLL_S = 0.02
 
 
 class LedgerWatch:
-    """First time each incident's assignment became visible in the ledger (perf_counter)."""
+    """First time each incident's assignment became visible in the ledger (perf_counter), and
+    the times its entries carry, for the stages in between."""
 
     def __init__(self, database_url: str) -> None:
         self._database_url = database_url
         self.recorded: dict[uuid.UUID, float] = {}
+        # perf_counter of the report's `occurred_at` (intake built the event), of the first
+        # assignment's `occurred_at` (dispatch decided) and of its `recorded_at` (the ledger
+        # sealed it). Wall-clock times from the same machine, moved onto perf_counter.
+        self.reported: dict[uuid.UUID, float] = {}
+        self.assigned: dict[uuid.UUID, tuple[float, float]] = {}
+        self._wall_to_perf = time.perf_counter() - time.time()
         self._last_seq = 0
         self._task: asyncio.Task[None] | None = None
 
@@ -43,13 +50,19 @@ class LedgerWatch:
         await self._connection.close()
 
     async def _poll(self) -> None:
-        query = "select seq, incident_id, type from ledger_entry where seq > $1 order by seq"
+        query = """select seq, incident_id, type, extract(epoch from occurred_at)::float8,
+                          extract(epoch from recorded_at)::float8
+                   from ledger_entry where seq > $1 order by seq"""
+        shift = self._wall_to_perf
         while True:
             rows = await self._connection.fetch(query, self._last_seq)
             now = time.perf_counter()
-            for seq, incident_id, kind in rows:
-                if kind == ASSIGNED:
-                    self.recorded.setdefault(incident_id, now)
+            for seq, incident_id, kind, occurred, recorded in rows:
+                if kind == ASSIGNED and incident_id not in self.recorded:
+                    self.recorded[incident_id] = now
+                    self.assigned[incident_id] = (occurred + shift, recorded + shift)
+                elif kind == REPORTED:
+                    self.reported.setdefault(incident_id, occurred + shift)
                 self._last_seq = max(self._last_seq, seq)
             await asyncio.sleep(POLL_S)
 
