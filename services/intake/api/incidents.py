@@ -58,11 +58,12 @@ NOT_RESOLVED: errors.Responses = {
         **json_body.documented(IncidentCreate),
     },
 )
-async def report(request: Request, response: Response) -> IncidentAccepted:
+async def report(request: Request) -> Response:
     """Take a report; 202 only after Kafka has the event (a new case, or merged into one)."""
     # The busiest route: the caller, the body, the intake and the header come from the
     # request, not from FastAPI's dependencies (see services.intake.api.deps and json_body).
-    # The key is admitted before the body is read, as a dependency would be.
+    # The key is admitted before the body is read, as a dependency would be. The answer is
+    # written here too: FastAPI would validate the model it was just built from again.
     principal = await deps.reporter(request)
     body = await json_body.parse(request, IncidentCreate)
     taken = await reports.take_report(
@@ -72,9 +73,12 @@ async def report(request: Request, response: Response) -> IncidentAccepted:
         now=datetime.now(UTC),
         deps=deps.intake_of(request).reports,
     )
+    answer = Response(
+        _accepted(taken).model_dump_json(), status_code=202, media_type="application/json"
+    )
     if taken.replayed:
-        response.headers[REPLAYED_HEADER] = "true"
-    return _accepted(taken)
+        answer.headers[REPLAYED_HEADER] = "true"
+    return answer
 
 
 @router.post(
