@@ -5,7 +5,8 @@
 
 Against the running local stack, in a private slice of it (database, topics, consumer groups,
 Redis namespace), removed afterwards:
-1. intake alone against a bare FastAPI app parsing the same body (`bench.intake_vs_bare`);
+1. intake alone against a bare FastAPI app parsing the same body (`bench.intake_vs_bare`), in
+   alternating rounds (`--rounds`);
 2. a raw aiokafka producer (acks=all, idempotent) and consumer;
 3. dispatch and ledger join; each rate is offered to intake for a bounded time and every
    incident followed until its assignment is recorded in the ledger;
@@ -37,6 +38,9 @@ def arguments() -> argparse.Namespace:
     parser.add_argument("--connections", type=int, default=96)
     parser.add_argument("--requests", type=int, default=4000, help="closed-loop comparison")
     parser.add_argument("--concurrency", type=int, default=64, help="closed-loop comparison")
+    parser.add_argument(
+        "--rounds", type=int, default=3, help="closed-loop comparison: alternating rounds"
+    )
     parser.add_argument("--kafka-messages", type=int, default=20_000)
     parser.add_argument("--soak-minutes", type=float, default=0.0)
     parser.add_argument("--soak-rate", type=int, default=200)

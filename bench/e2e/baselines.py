@@ -4,6 +4,7 @@ body (through `bench.intake_vs_bare`), and a raw aiokafka producer and consumer.
 import asyncio
 import time
 import uuid
+from collections import Counter
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
@@ -39,6 +40,21 @@ def closed_loop_rps(
         if cpu_before is not None and cpu_after is not None:
             result.cpu_s = cpu_after - cpu_before
     return result
+
+
+def combined(rounds: list[intake_vs_bare.Result]) -> intake_vs_bare.Result:
+    """Several rounds against one server as one result: their requests over their time."""
+    statuses: Counter[int] = Counter()
+    for result in rounds:
+        statuses.update(result.statuses)
+    cpu = [result.cpu_s for result in rounds]
+    return intake_vs_bare.Result(
+        f"{rounds[0].name} ({len(rounds)} rounds)",
+        sum(result.seconds for result in rounds),
+        [latency for result in rounds for latency in result.latencies],
+        statuses,
+        None if None in cpu else sum(c for c in cpu if c is not None),
+    )
 
 
 async def raw_kafka(bootstrap: str, *, messages: int, partitions: int) -> dict[str, float]:

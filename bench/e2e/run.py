@@ -13,25 +13,36 @@ from bench.e2e.slice import Slice, plain_url
 
 
 def capacity_baselines(run: Slice, args: argparse.Namespace) -> dict[str, Any]:
-    """Intake alone against the bare app (closed loop), then a raw Kafka producer and consumer."""
-    with intake_vs_bare.bare_app() as (bare_port, bare_pid):
-        bare = baselines.closed_loop_rps(
-            "bare FastAPI",
-            bare_port,
-            {},
-            requests=args.requests,
-            concurrency=args.concurrency,
-            pid=bare_pid,
-        )
-    with run.intake_alone() as intake_alone:
-        intake = baselines.closed_loop_rps(
-            "intake",
-            intake_alone.port,
-            {"x-api-key": run.api_key},
-            requests=args.requests,
-            concurrency=args.concurrency,
-            pid=intake_alone.pid,
-        )
+    """Intake alone against the bare app (closed loop), then a raw Kafka producer and consumer.
+
+    The two are measured in alternating rounds, so that a slower spell of the machine (other
+    work, a neighbour on the host) falls on both rather than on one of them."""
+    bare_rounds: list[intake_vs_bare.Result] = []
+    intake_rounds: list[intake_vs_bare.Result] = []
+    with intake_vs_bare.bare_app() as (bare_port, bare_pid), run.intake_alone() as alone:
+        for _ in range(args.rounds):
+            bare_rounds.append(
+                baselines.closed_loop_rps(
+                    "bare FastAPI",
+                    bare_port,
+                    {},
+                    requests=args.requests,
+                    concurrency=args.concurrency,
+                    pid=bare_pid,
+                )
+            )
+            intake_rounds.append(
+                baselines.closed_loop_rps(
+                    "intake",
+                    alone.port,
+                    {"x-api-key": run.api_key},
+                    requests=args.requests,
+                    concurrency=args.concurrency,
+                    pid=alone.pid,
+                )
+            )
+            print(f"{bare_rounds[-1].line()}\n{intake_rounds[-1].line()}", flush=True)
+    bare, intake = baselines.combined(bare_rounds), baselines.combined(intake_rounds)
     print(bare.line(), flush=True)
     print(intake.line(), flush=True)
     kafka = asyncio.run(
@@ -48,6 +59,9 @@ def capacity_baselines(run: Slice, args: argparse.Namespace) -> dict[str, Any]:
         "bare_fastapi_p99_ms": ladder.percentile_ms(bare.latencies, 0.99),
         "intake_closed_loop_p99_ms": ladder.percentile_ms(intake.latencies, 0.99),
         "intake_statuses": {str(code): n for code, n in intake.statuses.items()},
+        "intake_vs_bare_fastapi_by_round": [
+            round(i.rps / b.rps, 3) for b, i in zip(bare_rounds, intake_rounds, strict=True)
+        ],
         **kafka,
     }
 
