@@ -29,6 +29,7 @@ class RosterView:
     _teams: dict[str, Team | None] = field(default_factory=dict)
     _with_roles: dict[tuple[str, ...], list[tables.MemberRow]] = field(default_factory=dict)
     _officers: dict[str, policy.Officer] = field(default_factory=dict)  # as of the start
+    _moved: dict[tuple[str, int], policy.Officer] = field(default_factory=dict)
     _held: list[object] = field(default_factory=list)
 
     async def prefetch(
@@ -87,8 +88,18 @@ class RosterView:
                     skills=frozenset(person.skills),
                 )
         officers = {person.id: self._officers[person.id] for person in people}
-        for member_id, moved in self.pending_load.items():
-            if moved and member_id in officers:
-                officer = officers[member_id]
-                officers[member_id] = replace(officer, open_cases=officer.open_cases + moved)
+        # Only these people's moved load matters, and each (person, load) is made once: a
+        # large batch moves the load of many members, and asks for a team at every report.
+        pending = self.pending_load
+        for member_id, officer in officers.items():
+            moved = pending.get(member_id)
+            if moved:
+                officers[member_id] = self._with_moved(officer, moved)
         return officers
+
+    def _with_moved(self, officer: policy.Officer, moved: int) -> policy.Officer:
+        key = (officer.id, moved)
+        loaded = self._moved.get(key)
+        if loaded is None:
+            loaded = self._moved[key] = replace(officer, open_cases=officer.open_cases + moved)
+        return loaded

@@ -6,6 +6,7 @@ counters, timers, task notifications) follow the commit; Redis is rebuilt from P
 when it loses them.
 """
 
+import asyncio
 import logging
 import uuid
 from collections import Counter
@@ -162,7 +163,8 @@ async def store(session: AsyncSession, works: Sequence[CaseWork]) -> None:
 
 
 async def settle(deps: Dependencies, works: Sequence[CaseWork]) -> None:
-    """After the commit: log, count and publish the events, then the Redis effects."""
+    """After the commit: log and count the events, then publish them and apply the Redis
+    effects, side by side; the first failure of either is raised once both are done."""
     for work in works:
         for event in work.outgoing:
             logger.info(
@@ -173,11 +175,24 @@ async def settle(deps: Dependencies, works: Sequence[CaseWork]) -> None:
             )
         metrics.count_committed(work.outgoing)
     failpoints.reach("dispatch.before_publish")
-    await outbox.send(
-        [row for work in works for row in work.stored_events],
-        publisher=deps.publisher,
-        sessions=deps.sessions,
+    # The events and the live state do not wait for each other: each goes out while the other
+    # does, and both are done (or have failed) before the next unit of work decides.
+    outcomes = await asyncio.gather(
+        outbox.send(
+            [row for work in works for row in work.stored_events],
+            publisher=deps.publisher,
+            sessions=deps.sessions,
+        ),
+        _live_effects(deps, works),
+        return_exceptions=True,
     )
+    for outcome in outcomes:
+        if isinstance(outcome, BaseException):
+            raise outcome
+
+
+async def _live_effects(deps: Dependencies, works: Sequence[CaseWork]) -> None:
+    """Members' loads, the case timers and the members' task streams, in Redis."""
     moved: Counter[str] = Counter()
     for view in {id(work.view): work.view for work in works}.values():
         moved.update(view.pending_load)
