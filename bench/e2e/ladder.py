@@ -115,18 +115,21 @@ def stages(done: list[load.Sent], watch: observe.LedgerWatch) -> dict[str, dict[
     }
 
 
+@dataclass(frozen=True)
+class Rig:
+    """The running stack as the load sees it: intake's port and key, how many connections to
+    offer reports on, the services' processes (for CPU), the ledger watch and the lag watch."""
+
+    port: int
+    api_key: str
+    connections: int
+    processes: dict[str, ServiceProcess]
+    watch: observe.LedgerWatch
+    lag: observe.LagWatch
+
+
 async def climb(
-    port: int,
-    api_key: str,
-    *,
-    processes: dict[str, ServiceProcess],
-    rates: list[int],
-    seconds: float,
-    connections: int,
-    watch: observe.LedgerWatch,
-    lag: observe.LagWatch,
-    drain_s: float,
-    drain_cap_s: float,
+    rig: Rig, *, rates: list[int], seconds: float, drain_s: float, drain_cap_s: float
 ) -> tuple[list[Step], set[uuid.UUID]]:
     """Offer each rate in turn; past 200/s (the reference rate), stop at the first that the
     system cannot keep up with."""
@@ -135,16 +138,7 @@ async def climb(
     first = 0
     for rate in rates:
         step, ids = await offer_step(
-            port,
-            api_key,
-            rate=rate,
-            seconds=seconds,
-            first=first,
-            connections=connections,
-            processes=processes,
-            watch=watch,
-            lag=lag,
-            drain=(drain_s, drain_cap_s),
+            rig, rate=rate, seconds=seconds, first=first, drain=(drain_s, drain_cap_s)
         )
         first += step.offered
         accepted |= ids
@@ -156,25 +150,16 @@ async def climb(
 
 
 async def offer_step(
-    port: int,
-    api_key: str,
-    *,
-    rate: int,
-    seconds: float,
-    first: int,
-    connections: int,
-    processes: dict[str, ServiceProcess],
-    watch: observe.LedgerWatch,
-    lag: observe.LagWatch,
-    drain: tuple[float, float] | None,
+    rig: Rig, *, rate: int, seconds: float, first: int, drain: tuple[float, float] | None
 ) -> tuple[Step, set[uuid.UUID]]:
     """Offer `rate`/s for `seconds` (reports numbered from `first`); with `drain` (quiet and
     cap seconds), wait for the ledger to record them. The step's figures, CPU included, and
     the accepted incidents."""
+    processes, watch, lag = rig.processes, rig.watch, rig.lag
     lag.take()
     before = cpu.snapshot(processes)
     sent = await load.offer(
-        port, api_key, rate=rate, seconds=seconds, connections=connections, first=first
+        rig.port, rig.api_key, rate=rate, seconds=seconds, connections=rig.connections, first=first
     )
     ids = {s.incident_id for s in sent if s.incident_id is not None}
     if drain is not None:

@@ -73,34 +73,25 @@ async def end_to_end(run: Slice, args: argparse.Namespace) -> dict[str, Any]:
     await watch.start()
     lag = observe.LagWatch(metrics_urls)
     lag.start()
+    rig = ladder.Rig(
+        run.intake.port, run.api_key, args.connections, run.processes, watch=watch, lag=lag
+    )
     figures: dict[str, Any] = {}
     accepted: set[uuid.UUID] = set()
     soak_accepted: set[uuid.UUID] = set()
     try:
         if args.rates:
             steps, accepted = await ladder.climb(
-                run.intake.port,
-                run.api_key,
-                processes=run.processes,
+                rig,
                 rates=args.rates,
                 seconds=args.step_seconds,
-                connections=args.connections,
-                watch=watch,
-                lag=lag,
                 drain_s=args.drain_seconds,
                 drain_cap_s=args.drain_cap_seconds,
             )
             figures["steps"] = [step.as_dict() for step in steps]
         if args.soak_minutes:
             soaked, soak_accepted = await soak.run(
-                run.processes,
-                run.intake.port,
-                run.api_key,
-                minutes=args.soak_minutes,
-                rate=args.soak_rate,
-                connections=args.connections,
-                watch=watch,
-                lag=lag,
+                rig, minutes=args.soak_minutes, rate=args.soak_rate
             )
             census = await watch.census()
             soaked_recorded = sum(

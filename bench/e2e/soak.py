@@ -4,8 +4,7 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bench.e2e import ladder, observe
-from services.demo.processes import ServiceProcess
+from bench.e2e import ladder
 
 CHUNK_S = 30.0
 PAGE_KIB = 1
@@ -46,17 +45,7 @@ class Soak:
         return bool(ratios) and all(ratio is not None and ratio <= limit for ratio in ratios)
 
 
-async def run(
-    processes: dict[str, ServiceProcess],
-    port: int,
-    api_key: str,
-    *,
-    minutes: float,
-    rate: int,
-    connections: int,
-    watch: observe.LedgerWatch,
-    lag: observe.LagWatch,
-) -> tuple[Soak, set[uuid.UUID]]:
+async def run(rig: ladder.Rig, *, minutes: float, rate: int) -> tuple[Soak, set[uuid.UUID]]:
     """Offer `rate`/s in chunks; sample memory after the warm-up (a fifth, at least a minute)."""
     warmup = min(max(1.0, minutes / 5), minutes / 2)
     soak = Soak(minutes=minutes, rate=rate, warmup_minutes=round(warmup, 2))
@@ -67,22 +56,13 @@ async def run(
         # No waiting for the chunk's assignments: a backlog is the load the soak keeps up (and
         # the CPU per incident is that of the chunk's time, whichever incidents it served).
         step, ids = await ladder.offer_step(
-            port,
-            api_key,
-            rate=rate,
-            seconds=seconds,
-            first=first,
-            connections=connections,
-            processes=processes,
-            watch=watch,
-            lag=lag,
-            drain=None,
+            rig, rate=rate, seconds=seconds, first=first, drain=None
         )
         first += step.offered
         accepted |= ids
         soak.steps.append(step.as_dict())
         elapsed += seconds
-        sample = {name: rss_mib(process.pid) for name, process in processes.items()}
+        sample = {name: rss_mib(process.pid) for name, process in rig.processes.items()}
         soak.rss_samples_mib.append(sample)
         if not soak.rss_after_warmup_mib and elapsed >= warmup * 60:
             soak.rss_after_warmup_mib = sample
