@@ -41,6 +41,8 @@ class Step:
     kept_up: bool
     cpu_ms_per_incident: cpu.Snapshot
     e2e_stages_ms: dict[str, dict[str, float | None]]
+    # How late the load wrote its requests: time the system was charged for but never saw.
+    send_lag_p99_ms: float | None
 
     def as_dict(self) -> dict[str, object]:
         return asdict(self)
@@ -91,6 +93,9 @@ def summarise(
         kept_up=not errors and len(done) == len(accepted) and e2e_rate >= 0.9 * rate,
         cpu_ms_per_incident=cpu_ms_per_incident,
         e2e_stages_ms=stages([s for s, _ in done], watch),
+        send_lag_p99_ms=percentile_ms(
+            [s.written - s.scheduled for s in sent if s.written is not None], 0.99
+        ),
     )
 
 
@@ -178,7 +183,8 @@ def line(step: Step) -> str:
         f"lost {step.lost}  errors {sum(step.errors.values())}  "
         f"{'kept up' if step.kept_up else 'fell behind'}  "
         f"CPU ms/incident {step.cpu_ms_per_incident}  "
-        f"stages p50/p99 ms {_stages_text(step.e2e_stages_ms)}"
+        f"stages p50/p99 ms {_stages_text(step.e2e_stages_ms)}  "
+        f"send lag p99 {step.send_lag_p99_ms} ms"
     )
 
 

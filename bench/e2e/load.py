@@ -20,12 +20,14 @@ SEND_GRACE_S = 5.0
 
 @dataclass(frozen=True)
 class Sent:
-    """One offered report: when it was due, when its answer came, and what the answer was."""
+    """One offered report: when it was due, when its answer came, and what the answer was;
+    when the request was written (late when the connections or this process were busy)."""
 
     scheduled: float
     answered: float
     status: int
     incident_id: uuid.UUID | None
+    written: float | None = None
 
     @property
     def intake_s(self) -> float:
@@ -88,9 +90,11 @@ async def offer(
             if time.perf_counter() > give_up_at:
                 results.append(Sent(scheduled, time.perf_counter(), -1, None))
                 continue
+            written = None
             try:
                 if stream is None:
                     stream = await asyncio.open_connection("127.0.0.1", port)
+                written = time.perf_counter()
                 status, answer = await asyncio.wait_for(
                     _exchange(*stream, request_bytes(port, api_key, report_body(n))),
                     ANSWER_TIMEOUT_S,
@@ -98,10 +102,10 @@ async def offer(
             except (OSError, TimeoutError, asyncio.IncompleteReadError):
                 _close(stream)
                 stream = None
-                results.append(Sent(scheduled, time.perf_counter(), 0, None))
+                results.append(Sent(scheduled, time.perf_counter(), 0, None, written))
                 continue
             incident = uuid.UUID(json.loads(answer)["incident_id"]) if status == 202 else None
-            results.append(Sent(scheduled, time.perf_counter(), status, incident))
+            results.append(Sent(scheduled, time.perf_counter(), status, incident, written))
         _close(stream)
 
     await asyncio.gather(schedule(), *(connection() for _ in range(connections)))
