@@ -6,12 +6,13 @@ that one transaction (PostgreSQL has transactional DDL), so a failed migration l
 """
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
-from alembic import command, context
+from alembic import command, context, op
 from alembic.config import Config
-from sqlalchemy import MetaData, text
+from sqlalchemy import MetaData, Table, inspect, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -66,17 +67,43 @@ def run_env(*, target_metadata: MetaData) -> None:
     connection = alembic_config.attributes.get("connection")
     if connection is None:
         raise RuntimeError("run migrations through services.common.migrations, not the alembic CLI")
-    prefix = alembic_config.attributes["table_prefix"]
-
-    def own_tables(name: str | None, type_: str, parent_names: object) -> bool:
-        return type_ != "table" or (name or "").startswith(prefix)
-
+    own = OwnTables(alembic_config.attributes["table_prefix"])
     context.configure(
         connection=connection,
         target_metadata=target_metadata,
         version_table=alembic_config.attributes["version_table"],
-        include_name=own_tables,
+        include_name=own.include_name,
+        include_object=own.include_object,
         compare_type=True,
     )
     with context.begin_transaction():
         context.run_migrations()
+
+
+@dataclass(frozen=True)
+class OwnTables:
+    """Alembic's filters for one service's tables: in the database (`include_name`) and in the
+    models (`include_object`, as another service's models may be imported too). Indexes and
+    columns follow their table."""
+
+    table_prefix: str
+
+    def include_name(self, name: str | None, type_: str, parent_names: object) -> bool:
+        return type_ != "table" or (name or "").startswith(self.table_prefix)
+
+    def include_object(self, item: object, name: str | None, type_: str, *_: object) -> bool:
+        return self.include_name(name, type_, None)
+
+
+def require_columns(tables: Sequence[Table]) -> None:
+    """In a first revision that creates tables only if missing: refuse a table that already
+    stood without one of the columns, since `create_tables` never added columns to a table."""
+    inspector = inspect(op.get_bind())
+    for table in tables:
+        present = {column["name"] for column in inspector.get_columns(table.name)}
+        missing = [column.name for column in table.columns if column.name not in present]
+        if missing:
+            raise RuntimeError(
+                f"{table.name} was created before it had {', '.join(missing)}: add these "
+                "columns by hand or drop the table, then migrate again"
+            )

@@ -1,4 +1,5 @@
-"""Dispatch entrypoint: `serve` (API and consumer), `consume` (consumer only), `load-demo`."""
+"""Dispatch entrypoint: `serve` (API and consumer), `consume` (consumer only), `load-demo`,
+`create-account`, `migrate` and `revision` (autogenerates a migration)."""
 
 import argparse
 import asyncio
@@ -9,10 +10,10 @@ from datetime import UTC, datetime
 
 import uvicorn
 
-from services.common import auth, database, observability
+from services.common import auth, database, migrations, observability
 from services.dispatch import api, bootstrap, demo_community
 from services.dispatch.accounts import service
-from services.dispatch.adapters import roster_repo, tables
+from services.dispatch.adapters import roster_repo
 from services.dispatch.settings import DispatchSettings, get_settings
 
 logger = logging.getLogger(__name__)
@@ -21,11 +22,15 @@ logger = logging.getLogger(__name__)
 def main() -> None:
     """Parse the command and run it."""
     parser = argparse.ArgumentParser(prog="gridloop-dispatch")
-    parser.add_argument("command", choices=["serve", "consume", "load-demo", "create-account"])
+    parser.add_argument(
+        "command",
+        choices=["serve", "consume", "load-demo", "create-account", "migrate", "revision"],
+    )
     parser.add_argument("--seed", type=int, default=586, help="demo community seed")
     parser.add_argument("--username", help="create-account: the sign-in name")
     parser.add_argument("--role", choices=[role.value for role in auth.Role], default="operator")
     parser.add_argument("--member-id", help="create-account: the roster member it belongs to")
+    parser.add_argument("-m", "--message", help="revision: what the new migration does")
     arguments = parser.parse_args()
     settings = get_settings()
     observability.configure_logging(settings.infra.log_level)
@@ -41,6 +46,8 @@ def main() -> None:
         asyncio.run(_consume(settings))
     elif arguments.command == "create-account":
         asyncio.run(_create_account(settings, arguments))
+    elif arguments.command in ("migrate", "revision"):
+        asyncio.run(_schema(settings, arguments.command, message=arguments.message))
     else:
         asyncio.run(_load_demo(settings, seed=arguments.seed))
 
@@ -56,7 +63,7 @@ async def _consume(settings: DispatchSettings) -> None:
 async def _load_demo(settings: DispatchSettings, *, seed: int) -> None:
     engine = database.create_engine(settings.infra.database_url)
     try:
-        await database.create_tables(engine, tables.ALL_TABLES)
+        await bootstrap.migrate(engine)
         community = demo_community.generate(seed)
         async with database.session_maker(engine)() as session:
             await roster_repo.load_community(session=session, community=community)
@@ -77,6 +84,19 @@ async def _load_demo(settings: DispatchSettings, *, seed: int) -> None:
         await engine.dispose()
 
 
+async def _schema(settings: DispatchSettings, command: str, *, message: str | None) -> None:
+    engine = database.create_engine(settings.infra.database_url, pool_size=1)
+    try:
+        if command == "revision":
+            await migrations.autogenerate(
+                engine, alembic_config=bootstrap.alembic_config(), message=message or "change"
+            )
+        else:
+            await bootstrap.migrate(engine)
+    finally:
+        await engine.dispose()
+
+
 async def _create_account(settings: DispatchSettings, arguments: argparse.Namespace) -> None:
     """Create an account; the password is read from GRIDLOOP_NEW_PASSWORD or asked for."""
     if not arguments.username:
@@ -86,7 +106,7 @@ async def _create_account(settings: DispatchSettings, arguments: argparse.Namesp
         raise SystemExit("the password must have at least 12 characters")
     engine = database.create_engine(settings.infra.database_url)
     try:
-        await database.create_tables(engine, tables.ALL_TABLES)
+        await bootstrap.migrate(engine)
         account = service.new_account(
             username=arguments.username,
             password=password,

@@ -6,14 +6,18 @@ import logging
 import tomllib
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
+from alembic.config import Config
 from argon2 import PasswordHasher
+from sqlalchemy.ext.asyncio import AsyncEngine
 
-from services.common import auth, database, kafka, keys
+from services.common import auth, database, kafka, keys, migrations
 from services.common.runtime import Infrastructure
+from services.dispatch import migrations as dispatch_migrations
 from services.dispatch.accounts import service
-from services.dispatch.adapters import case_repo, outbox, tables, timer_store
+from services.dispatch.adapters import case_repo, outbox, timer_store
 from services.dispatch.adapters.live_state import LiveState
 from services.dispatch.cases import deadline_watch, gauges, reports
 from services.dispatch.cases.work import Dependencies
@@ -21,6 +25,8 @@ from services.dispatch.domain import catalogue
 from services.dispatch.settings import DispatchSettings
 
 logger = logging.getLogger(__name__)
+
+VERSION_TABLE = "alembic_version_dispatch"
 
 
 @dataclass
@@ -70,11 +76,25 @@ def load_catalogue(settings: DispatchSettings) -> catalogue.Catalogue:
         return catalogue.parse(tomllib.load(file))
 
 
+def alembic_config() -> Config:
+    """Dispatch's migrations: its own scripts, version table and `dispatch_` tables."""
+    return migrations.config(
+        script_location=Path(dispatch_migrations.__file__).parent,
+        version_table=VERSION_TABLE,
+        table_prefix="dispatch_",
+    )
+
+
+async def migrate(engine: AsyncEngine) -> None:
+    """Bring dispatch's tables to the latest revision (safe when replicas start together)."""
+    await migrations.upgrade(engine, alembic_config=alembic_config())
+
+
 async def start(settings: DispatchSettings) -> Dispatch:
-    """Connect, create tables, rebuild live state, and start the configured background work."""
+    """Connect, migrate, rebuild live state, and start the configured background work."""
     key_set, signer = signing(settings)
     infra = await Infrastructure.start(settings.infra, client_id="gridloop-dispatch")
-    await database.create_tables(infra.engine, tables.ALL_TABLES)
+    await migrate(infra.engine)
     deps = Dependencies(
         sessions=database.session_maker(infra.engine),
         live=LiveState(

@@ -1,5 +1,5 @@
-"""Intake entrypoint: `serve`, and key management for operators (`create-key`, `rotate-key`,
-`revoke-key`, `list-keys`), which needs only the database."""
+"""Intake entrypoint: `serve`, key management for operators (`create-key`, `rotate-key`,
+`revoke-key`, `list-keys`), `migrate` and `revision`; all but `serve` need only the database."""
 
 import argparse
 import asyncio
@@ -9,10 +9,9 @@ from datetime import UTC, datetime
 import uvicorn
 from redis.asyncio import Redis
 
-from services.common import database, observability
+from services.common import database, migrations, observability
 from services.common.events import Channel
 from services.intake import api, bootstrap
-from services.intake.adapters import tables
 from services.intake.integrators import handlers as integrators
 from services.intake.integrators.keys import Operation
 from services.intake.integrators.schemas import KeyCreate, KeyRotate
@@ -42,6 +41,9 @@ def main() -> None:
     revoke.add_argument("key_id")
     listing = commands.add_parser("list-keys", help="every key, without secrets")
     listing.add_argument("--integrator")
+    commands.add_parser("migrate", help="bring intake's tables to the latest revision")
+    revision = commands.add_parser("revision", help="autogenerate a migration")
+    revision.add_argument("-m", "--message", default="change", help="what the migration does")
     arguments = parser.parse_args()
     settings = get_settings()
     observability.configure_logging(settings.infra.log_level)
@@ -53,15 +55,30 @@ def main() -> None:
             log_config=None,
             access_log=False,
         )
+    elif arguments.command in ("migrate", "revision"):
+        asyncio.run(_schema(settings, arguments))
     else:
         print(json.dumps(asyncio.run(_manage_keys(settings, arguments)), indent=2, default=str))
+
+
+async def _schema(settings: IntakeSettings, arguments: argparse.Namespace) -> None:
+    engine = database.create_engine(settings.infra.database_url, pool_size=1)
+    try:
+        if arguments.command == "revision":
+            await migrations.autogenerate(
+                engine, alembic_config=bootstrap.alembic_config(), message=arguments.message
+            )
+        else:
+            await bootstrap.migrate(engine)
+    finally:
+        await engine.dispose()
 
 
 async def _manage_keys(settings: IntakeSettings, arguments: argparse.Namespace) -> object:
     engine = database.create_engine(settings.infra.database_url, pool_size=1)
     redis = Redis.from_url(settings.infra.redis_url)
     try:
-        await database.create_tables(engine, tables.ALL_TABLES)
+        await bootstrap.migrate(engine)
         deps = bootstrap.integrator_dependencies(settings, engine=engine, redis=redis)
         now = datetime.now(UTC)
         if arguments.command == "create-key":

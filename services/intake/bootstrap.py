@@ -6,16 +6,18 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
+from alembic.config import Config
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from services.common import auth, database, kafka
+from services.common import auth, database, kafka, migrations
 from services.common.runtime import Infrastructure
 from services.intake import lifecycle
-from services.intake.adapters import tables
+from services.intake import migrations as intake_migrations
 from services.intake.adapters.geo_index import GeoIndex, IndexedCase
 from services.intake.adapters.group_commit import GroupCommit
 from services.intake.adapters.held_connection import HeldConnection
@@ -32,6 +34,8 @@ from services.intake.reports.domain import Claim
 from services.intake.settings import IntakeSettings
 
 logger = logging.getLogger(__name__)
+
+VERSION_TABLE = "alembic_version_intake"
 
 
 @dataclass
@@ -59,11 +63,25 @@ class Intake:
             await client.aclose()
 
 
+def alembic_config() -> Config:
+    """Intake's migrations: its own scripts, version table and `intake_` tables."""
+    return migrations.config(
+        script_location=Path(intake_migrations.__file__).parent,
+        version_table=VERSION_TABLE,
+        table_prefix="intake_",
+    )
+
+
+async def migrate(engine: AsyncEngine) -> None:
+    """Bring intake's tables to the latest revision (safe when replicas start together)."""
+    await migrations.upgrade(engine, alembic_config=alembic_config())
+
+
 async def start(settings: IntakeSettings) -> Intake:
-    """Connect, create tables, rebuild the geo index, start the consumer and callback worker."""
+    """Connect, migrate, rebuild the geo index, start the consumer and callback worker."""
     keys = auth.key_set(settings.infra.auth_jwks_file)
     infra = await Infrastructure.start(settings.infra, client_id="gridloop-intake")
-    await database.create_tables(infra.engine, tables.ALL_TABLES)
+    await migrate(infra.engine)
     sessions = database.session_maker(infra.engine)
     geo = GeoIndex(
         infra.redis, namespace=settings.redis_namespace, window_s=settings.duplicate_window_s

@@ -2,8 +2,6 @@
 
 import httpx
 import pytest
-from alembic.autogenerate import compare_metadata
-from alembic.runtime.migration import MigrationContext
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -17,6 +15,7 @@ from tests.integration.ledger.conftest import (
     wait_for_entries,
     wait_until_consumed,
 )
+from tests.support import schema
 from tests.unit.ledger.stories import Story
 
 pytestmark = pytest.mark.stack
@@ -133,17 +132,7 @@ async def test_the_chains_verify_and_the_migrations_match_the_models(
     async with engine.connect() as connection:
         version = (await connection.execute(text("select * from alembic_version_ledger"))).all()
         assert [tuple(row) for row in version] == [("0003",)]
-
-        def differences(sync_connection: object) -> list[object]:
-            context = MigrationContext.configure(
-                sync_connection,  # type: ignore[arg-type]
-                # Other services' models share SQLModel's metadata: compare the ledger's only.
-                opts={
-                    "include_object": lambda _, name, kind, *__: (
-                        kind != "table" or (name or "").startswith("ledger_")
-                    )
-                },
-            )
-            return list(compare_metadata(context, tables.ENTRY.metadata))
-
-        assert await connection.run_sync(differences) == []
+    differences = await schema.differences(
+        engine, metadata=tables.ENTRY.metadata, table_prefix="ledger_"
+    )
+    assert differences == []

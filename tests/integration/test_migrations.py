@@ -1,0 +1,200 @@
+"""Each service's migrations on a real PostgreSQL: exactly the models' schema, adopted old
+databases, repeated and concurrent upgrades."""
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+
+import pytest
+from alembic.config import Config
+from alembic.script import ScriptDirectory
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlmodel import SQLModel
+
+from services.common import database, migrations
+from services.dispatch import bootstrap as dispatch_bootstrap
+from services.dispatch.adapters import tables as dispatch_tables
+from services.intake import bootstrap as intake_bootstrap
+from services.intake.adapters import tables as intake_tables
+from tests.support import schema, stack
+
+pytestmark = pytest.mark.stack
+
+
+@dataclass(frozen=True)
+class Service:
+    name: str
+    alembic_config: Callable[[], Config]
+    models: list[type[SQLModel]]  # what `create_tables` was given
+    version_table: str
+    table_prefix: str
+    # A row that an old database holds, and the index a database older still lacked.
+    sample_row: str
+    later_index: str
+
+    @property
+    def head(self) -> str | None:
+        return ScriptDirectory.from_config(self.alembic_config()).get_current_head()
+
+    async def differences(self, engine: AsyncEngine) -> list[object]:
+        return await schema.differences(
+            engine, metadata=SQLModel.metadata, table_prefix=self.table_prefix
+        )
+
+    async def catalogue(self, engine: AsyncEngine) -> dict[str, list[tuple[object, ...]]]:
+        return await schema.catalogue(engine, table_prefix=self.table_prefix)
+
+
+DISPATCH = Service(
+    name="dispatch",
+    alembic_config=dispatch_bootstrap.alembic_config,
+    models=dispatch_tables.ALL_TABLES,
+    version_table=dispatch_bootstrap.VERSION_TABLE,
+    table_prefix="dispatch_",
+    sample_row="insert into dispatch_grid (id, name) values ('G01', 'first grid')",
+    later_index="ix_dispatch_grid_box",
+)
+INTAKE = Service(
+    name="intake",
+    alembic_config=intake_bootstrap.alembic_config,
+    models=intake_tables.ALL_TABLES,
+    version_table=intake_bootstrap.VERSION_TABLE,
+    table_prefix="intake_",
+    sample_row=(
+        "insert into intake_callback_subscription (integrator_id, subscription_id, url, "
+        "created_at) values ('city', 'S1', 'https://city.example/hook', now())"
+    ),
+    later_index="intake_report_idempotency_key",
+)
+SERVICES = [pytest.param(DISPATCH, id="dispatch"), pytest.param(INTAKE, id="intake")]
+
+
+@pytest.fixture
+async def empty_database(infra_env: dict[str, str]) -> AsyncIterator[AsyncEngine]:
+    """A new, empty database on the stack's server, dropped after the test."""
+    name = f"gridloop_test_{uuid.uuid4().hex[:12]}"
+    url = await stack.create_database(infra_env["DATABASE_URL"], name)
+    engine = database.create_engine(url, pool_size=2)
+    yield engine
+    await engine.dispose()
+    await stack.drop_database(infra_env["DATABASE_URL"], name)
+
+
+async def upgrade(engine: AsyncEngine, service: Service) -> None:
+    await migrations.upgrade(engine, alembic_config=service.alembic_config())
+
+
+async def version(engine: AsyncEngine, service: Service) -> list[str]:
+    async with engine.connect() as connection:
+        rows = await connection.execute(text(f"select version_num from {service.version_table}"))
+        return [row.version_num for row in rows]
+
+
+async def create_the_old_way(engine: AsyncEngine, service: Service) -> None:
+    """What `create_tables` did before migrations: `create_all` on the service's tables."""
+    async with engine.begin() as connection:
+        await connection.run_sync(
+            SQLModel.metadata.create_all,
+            tables=[model.__table__ for model in service.models],  # type: ignore[attr-defined]
+        )
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_the_table_prefix_covers_the_service_s_tables_and_no_other_s(service: Service) -> None:
+    modelled = {name for name in SQLModel.metadata.tables if name.startswith(service.table_prefix)}
+    assert modelled == {model.__tablename__ for model in service.models}
+    assert not service.version_table.startswith(service.table_prefix)
+
+
+@pytest.mark.parametrize("service", SERVICES)
+async def test_an_empty_database_migrates_to_exactly_the_models(
+    service: Service, empty_database: AsyncEngine, infra_env: dict[str, str]
+) -> None:
+    await upgrade(empty_database, service)
+    assert await version(empty_database, service) == [service.head]
+    assert await service.differences(empty_database) == []
+    # Autogenerate does not compare a partial index's condition: compare the catalogue with
+    # what `create_all` makes from the same models too.
+    name = f"gridloop_test_{uuid.uuid4().hex[:12]}"
+    url = await stack.create_database(infra_env["DATABASE_URL"], name)
+    reference = database.create_engine(url, pool_size=1)
+    try:
+        await create_the_old_way(reference, service)
+        expected = await service.catalogue(reference)
+    finally:
+        await reference.dispose()
+        await stack.drop_database(infra_env["DATABASE_URL"], name)
+    assert await service.catalogue(empty_database) == expected
+    assert any(service.later_index == row[1] for row in expected["indexes"])
+
+
+@pytest.mark.parametrize("service", SERVICES)
+async def test_a_database_made_by_create_tables_is_adopted_with_its_rows(
+    service: Service, empty_database: AsyncEngine
+) -> None:
+    await create_the_old_way(empty_database, service)
+    before = await service.catalogue(empty_database)
+    async with empty_database.begin() as connection:
+        await connection.execute(text(service.sample_row))
+        # An older database still: made before this index was added to the models.
+        await connection.execute(text(f"drop index {service.later_index}"))
+    await upgrade(empty_database, service)
+    assert await version(empty_database, service) == [service.head]
+    assert await service.catalogue(empty_database) == before
+    assert await service.differences(empty_database) == []
+    table = service.sample_row.split()[2]
+    async with empty_database.connect() as connection:
+        count = await connection.execute(text(f"select count(*) from {table}"))
+        assert count.scalar_one() == 1
+
+
+async def test_a_table_made_before_one_of_its_columns_is_refused_and_nothing_is_stamped(
+    empty_database: AsyncEngine,
+) -> None:
+    await create_the_old_way(empty_database, DISPATCH)
+    async with empty_database.begin() as connection:
+        await connection.execute(text("alter table dispatch_case drop column paused_left_seconds"))
+    with pytest.raises(RuntimeError, match="dispatch_case .* paused_left_seconds"):
+        await upgrade(empty_database, DISPATCH)
+    async with empty_database.connect() as connection:
+        stamped = await connection.execute(
+            text("select to_regclass(:name)"), {"name": DISPATCH.version_table}
+        )
+        assert stamped.scalar_one() is None
+
+
+@pytest.mark.parametrize("service", SERVICES)
+async def test_upgrading_twice_changes_nothing(
+    service: Service, empty_database: AsyncEngine
+) -> None:
+    await upgrade(empty_database, service)
+    first = await service.catalogue(empty_database)
+    await upgrade(empty_database, service)
+    assert await service.catalogue(empty_database) == first
+    assert await version(empty_database, service) == [service.head]
+
+
+@pytest.mark.parametrize("service", SERVICES)
+async def test_replicas_upgrading_at_once_both_succeed(
+    service: Service, empty_database: AsyncEngine
+) -> None:
+    replica = database.create_engine(
+        empty_database.url.render_as_string(hide_password=False), pool_size=1
+    )
+    try:
+        await asyncio.gather(upgrade(empty_database, service), upgrade(replica, service))
+    finally:
+        await replica.dispose()
+    assert await version(empty_database, service) == [service.head]
+    assert await service.differences(empty_database) == []
+
+
+async def test_both_services_share_one_database_each_with_its_own_version(
+    empty_database: AsyncEngine,
+) -> None:
+    await asyncio.gather(upgrade(empty_database, DISPATCH), upgrade(empty_database, INTAKE))
+    for service in (DISPATCH, INTAKE):
+        assert await version(empty_database, service) == [service.head]
+        assert await service.differences(empty_database) == []
