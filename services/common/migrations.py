@@ -9,6 +9,7 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 
 from alembic import command, context, op
 from alembic.config import Config
@@ -32,6 +33,35 @@ def config(*, script_location: Path, version_table: str, table_prefix: str) -> C
     alembic_config.attributes["version_table"] = version_table
     alembic_config.attributes["table_prefix"] = table_prefix
     return alembic_config
+
+
+@dataclass(frozen=True)
+class Schema:
+    """One service's schema: the scripts in its `migrations` package, its version table
+    `alembic_version_<service>` and its tables, all named `<service>_…`."""
+
+    service: str
+    scripts: Path
+
+    @classmethod
+    def of(cls, service: str, package: ModuleType) -> "Schema":
+        return cls(service, Path(str(package.__file__)).parent)
+
+    @property
+    def version_table(self) -> str:
+        return f"alembic_version_{self.service}"
+
+    def alembic_config(self) -> Config:
+        return config(
+            script_location=self.scripts,
+            version_table=self.version_table,
+            table_prefix=f"{self.service}_",
+        )
+
+    async def upgrade(self, engine: AsyncEngine) -> None:
+        """Bring the service's tables to the latest revision (safe when replicas start
+        together)."""
+        await upgrade(engine, alembic_config=self.alembic_config())
 
 
 async def upgrade(engine: AsyncEngine, *, alembic_config: Config, revision: str = "head") -> None:

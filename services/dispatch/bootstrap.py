@@ -6,12 +6,9 @@ import logging
 import tomllib
 from dataclasses import dataclass
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
-from alembic.config import Config
 from argon2 import PasswordHasher
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.common import auth, database, kafka, keys, migrations
 from services.common.runtime import Infrastructure
@@ -26,7 +23,10 @@ from services.dispatch.settings import DispatchSettings
 
 logger = logging.getLogger(__name__)
 
-VERSION_TABLE = "alembic_version_dispatch"
+SCHEMA = migrations.Schema.of("dispatch", dispatch_migrations)
+VERSION_TABLE = SCHEMA.version_table
+alembic_config = SCHEMA.alembic_config
+migrate = SCHEMA.upgrade
 
 
 @dataclass
@@ -74,20 +74,6 @@ def load_catalogue(settings: DispatchSettings) -> catalogue.Catalogue:
     """The category catalogue from its configuration file."""
     with settings.catalogue_file.open("rb") as file:
         return catalogue.parse(tomllib.load(file))
-
-
-def alembic_config() -> Config:
-    """Dispatch's migrations: its own scripts, version table and `dispatch_` tables."""
-    return migrations.config(
-        script_location=Path(dispatch_migrations.__file__).parent,
-        version_table=VERSION_TABLE,
-        table_prefix="dispatch_",
-    )
-
-
-async def migrate(engine: AsyncEngine) -> None:
-    """Bring dispatch's tables to the latest revision (safe when replicas start together)."""
-    await migrations.upgrade(engine, alembic_config=alembic_config())
 
 
 async def start(settings: DispatchSettings) -> Dispatch:

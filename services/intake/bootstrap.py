@@ -6,11 +6,9 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import httpx
-from alembic.config import Config
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -35,7 +33,10 @@ from services.intake.settings import IntakeSettings
 
 logger = logging.getLogger(__name__)
 
-VERSION_TABLE = "alembic_version_intake"
+SCHEMA = migrations.Schema.of("intake", intake_migrations)
+VERSION_TABLE = SCHEMA.version_table
+alembic_config = SCHEMA.alembic_config
+migrate = SCHEMA.upgrade
 
 
 @dataclass
@@ -61,20 +62,6 @@ class Intake:
         await self.infra.close()
         for client in self.http_clients:
             await client.aclose()
-
-
-def alembic_config() -> Config:
-    """Intake's migrations: its own scripts, version table and `intake_` tables."""
-    return migrations.config(
-        script_location=Path(intake_migrations.__file__).parent,
-        version_table=VERSION_TABLE,
-        table_prefix="intake_",
-    )
-
-
-async def migrate(engine: AsyncEngine) -> None:
-    """Bring intake's tables to the latest revision (safe when replicas start together)."""
-    await migrations.upgrade(engine, alembic_config=alembic_config())
 
 
 async def start(settings: IntakeSettings) -> Intake:

@@ -3,9 +3,7 @@
 import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
-from alembic.config import Config
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.common import auth, database, envelope, kafka, migrations
@@ -15,7 +13,10 @@ from services.ledger import migrations as ledger_migrations
 from services.ledger.settings import LedgerSettings
 from services.ledger.warm_states import WarmStates
 
-VERSION_TABLE = "alembic_version_ledger"
+SCHEMA = migrations.Schema.of("ledger", ledger_migrations)
+VERSION_TABLE = SCHEMA.version_table
+alembic_config = SCHEMA.alembic_config
+migrate = SCHEMA.upgrade
 
 
 @dataclass
@@ -27,20 +28,6 @@ class Ledger:
     @property
     def engine(self) -> AsyncEngine:
         return self.infra.engine
-
-
-def alembic_config() -> Config:
-    """The ledger's migrations: its own scripts, version table and `ledger_` tables."""
-    return migrations.config(
-        script_location=Path(ledger_migrations.__file__).parent,
-        version_table=VERSION_TABLE,
-        table_prefix="ledger_",
-    )
-
-
-async def migrate(engine: AsyncEngine) -> None:
-    """Bring the ledger's tables to the latest revision (safe when replicas start together)."""
-    await migrations.upgrade(engine, alembic_config=alembic_config())
 
 
 def database_engine(settings: LedgerSettings) -> AsyncEngine:
