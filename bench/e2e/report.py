@@ -27,6 +27,9 @@ def headline(figures: dict[str, Any]) -> dict[str, Any]:
         "intake_p99_ms_at_200": at_200.get("intake_p99_ms"),
         "intake_p50_ms_at_200": at_200.get("intake_p50_ms"),
         "cpu_ms_per_incident_at_200": at_200.get("cpu_ms_per_incident"),
+        # Where the end-to-end time at 200/s went, and how late the load itself was.
+        "e2e_stages_ms_at_200": at_200.get("e2e_stages_ms"),
+        "send_lag_p99_ms_at_200": at_200.get("send_lag_p99_ms"),
         "bare_fastapi_rps": bare,
         "intake_rps": intake,
         "intake_vs_bare_fastapi": round(intake / bare, 3) if bare and intake else None,
@@ -68,6 +71,8 @@ TABLE = (
     ("end to end, sustained (incidents/s)", "e2e_incidents_per_s"),
     ("end to end p99 at 200/s (ms)", "e2e_p99_ms_at_200"),
     ("intake 202 p99 at 200/s (ms)", "intake_p99_ms_at_200"),
+    ("end to end at 200/s by stage, p50/p99 (ms)", "e2e_stages_ms_at_200"),
+    ("load's send lag p99 at 200/s (ms)", "send_lag_p99_ms_at_200"),
     ("CPU per incident at 200/s (ms)", "cpu_ms_per_incident_at_200"),
     ("bare FastAPI (req/s)", "bare_fastapi_rps"),
     ("intake alone (req/s)", "intake_rps"),
