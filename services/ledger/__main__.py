@@ -4,12 +4,14 @@ import argparse
 import asyncio
 import json
 import sys
+import time
 from dataclasses import asdict
+from datetime import UTC, datetime
 
 import uvicorn
 
 from services.common import migrations, observability
-from services.ledger import api, bootstrap, replay, verification
+from services.ledger import api, bootstrap, kpis, replay, verification
 from services.ledger.domain import chain
 from services.ledger.settings import LedgerSettings, get_settings
 
@@ -80,8 +82,12 @@ async def _one_shot(settings: LedgerSettings, command: str, *, message: str | No
             rebuilt = await replay.rebuild(engine=engine)
             print(
                 f"replayed {rebuilt.entries} entries into {rebuilt.incidents} cases "
-                f"and {rebuilt.anomalies} anomalies"
+                f"and {rebuilt.anomalies} anomalies",
+                flush=True,
             )
+            started = time.perf_counter()
+            await kpis.derive_rows(engine=engine, settings=settings, now=datetime.now(UTC))
+            print(f"indicator rows derived in {time.perf_counter() - started:.1f} s")
     finally:
         await engine.dispose()
 

@@ -83,6 +83,14 @@ def month_period(month: str, *, now: datetime, timezone: str) -> Period:
     return Period(start=start, end=end, as_of=min(end, now))
 
 
+async def derive_rows(*, engine: AsyncEngine, settings: LedgerSettings, now: datetime) -> None:
+    """Bring the indicator rows up to date now (after a replay, which clears them), so that
+    the first indicator request does not wait for every case's row to be derived."""
+    period = period_between(None, None, now=now, timezone=settings.timezone)
+    binds = kpi_queries.params(Scope(), period, limits_of(settings), settings.timezone)
+    await indicator_cases.catch_up(engine=engine, binds=binds)
+
+
 async def compute(
     *,
     engine: AsyncEngine,

@@ -213,3 +213,12 @@ async def test_replay_rebuilds_exactly_the_live_projection(
     assert result.returncode == 0, result.stderr
     assert "into 10 cases" in result.stdout
     assert await snapshot() == live
+    # The replay derived the indicator rows itself (it cleared them): in step with the head,
+    # so no indicator request has to derive them again.
+    assert "indicator rows derived" in result.stdout
+    async with engine.connect() as connection:
+        synced = (await connection.execute(text("select seq from ledger_indicator_sync"))).all()
+        head = (await connection.execute(text("select max(seq) from ledger_entry"))).scalar()
+        rows = await connection.execute(text("select count(*) from ledger_indicator_case"))
+    assert [tuple(row) for row in synced] == [(head,)]
+    assert rows.scalar() == 10
