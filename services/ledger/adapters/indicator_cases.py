@@ -100,8 +100,9 @@ _HOUSEHOLDS = _BEFORE_AND_NOW.format(columns="household_id", present="household_
 async def catch_up(*, engine: AsyncEngine, binds: Mapping[str, Any]) -> None:
     """Bring the indicator rows up to date with the case states, on these settings."""
     async with engine.connect() as connection:
-        basis = await _basis(connection, binds)
-        if await _synced(connection) == (basis, await _head(connection)):
+        zone, synced, head = await _sync_state(connection)
+        basis = _basis(zone, binds)
+        if synced == (basis, head):
             return
         await connection.commit()
         # Taken before the snapshot of the transaction below, so that it sees what the
@@ -132,7 +133,7 @@ async def derive_all(*, connection: AsyncConnection, binds: Mapping[str, Any]) -
 
 async def _follow(connection: AsyncConnection, basis: str, binds: Mapping[str, Any]) -> None:
     """Derive what changed since the sync row, all from this transaction's one snapshot."""
-    synced, head = await _synced(connection), await _head(connection)
+    _, synced, head = await _sync_state(connection)
     if synced is None or synced[0] != basis:
         await derive_all(connection=connection, binds=binds)
         for table in TABLES:
@@ -158,20 +159,31 @@ async def _follow(connection: AsyncConnection, basis: str, binds: Mapping[str, A
     )
 
 
-async def _basis(connection: AsyncConnection, binds: Mapping[str, Any]) -> str:
+# What the rows depend on besides the states and the settings: the derivations themselves.
+_DERIVATIONS = hashlib.sha256(
+    "\n".join((DERIVATION, indicator_households.DERIVATION)).encode()
+).hexdigest()
+
+
+def _basis(zone: str, binds: Mapping[str, Any]) -> str:
     """A digest of what the rows depend on besides the states: the derivation, its settings,
     and the session's time zone (in which `+ interval` adds days)."""
-    zone = (await connection.execute(text("select current_setting('TimeZone')"))).scalar_one()
     settings = repr([binds[name] for name in BASIS_BINDS])
-    derivation = (DERIVATION, indicator_households.DERIVATION)
-    return hashlib.sha256("\n".join((*derivation, settings, zone)).encode()).hexdigest()
+    return hashlib.sha256("\n".join((_DERIVATIONS, settings, zone)).encode()).hexdigest()
 
 
-async def _synced(connection: AsyncConnection) -> tuple[str, int] | None:
-    row = (await connection.execute(text("select basis, seq from ledger_indicator_sync"))).first()
-    return None if row is None else (row.basis, row.seq)
-
-
-async def _head(connection: AsyncConnection) -> int:
-    found = await connection.execute(text("select coalesce(max(seq), 0) from ledger_entry"))
-    return int(found.scalar_one())
+async def _sync_state(connection: AsyncConnection) -> tuple[str, tuple[str, int] | None, int]:
+    """In one round trip: the session's time zone, the sync row (basis, seq) if any, and the
+    ledger's head."""
+    row = (
+        await connection.execute(
+            text(
+                "select current_setting('TimeZone') as zone,"
+                " (select basis from ledger_indicator_sync) as basis,"
+                " (select seq from ledger_indicator_sync) as seq,"
+                " (select coalesce(max(seq), 0) from ledger_entry) as head"
+            )
+        )
+    ).one()
+    synced = None if row.basis is None else (row.basis, int(row.seq))
+    return row.zone, synced, int(row.head)

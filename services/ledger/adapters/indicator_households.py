@@ -44,6 +44,7 @@ def _derivation(only: bool) -> str:
 
 
 DERIVATION = _derivation(only=False)
+_DERIVE_CHOSEN = _derivation(only=True)
 
 
 async def derive_all(*, connection: AsyncConnection) -> None:
@@ -62,4 +63,4 @@ async def derive(*, connection: AsyncConnection, households: list[str]) -> None:
         await connection.execute(
             text(f"delete from {table} where household_id = any(:households)"), chosen
         )
-    await connection.execute(text(_derivation(only=True)), chosen)
+    await connection.execute(text(_DERIVE_CHOSEN), chosen)

@@ -119,8 +119,10 @@ def _cohort(part: Part, scope: Scope) -> str:
 
 
 def _grouping(part: Part, *more: int) -> str:
-    """Group by the key (unless the part has none) and these columns (from the 4th on)."""
-    return " group by " + ", ".join([*(["1"] if part.key else []), *map(str, more)])
+    """Group by the key (unless the part has none) and these columns (from the 4th on); no
+    clause when there is nothing to group by."""
+    columns = [*(["1"] if part.key else []), *map(str, more)]
+    return f" group by {', '.join(columns)}" if columns else ""
 
 
 def cohort_sql(by: str, scope: Scope) -> str:
@@ -202,7 +204,7 @@ def recurrence_sql(by: str, scope: Scope) -> str:
         f"select {_labelled(part)}, count(*) as closed,"
         " count(*) filter (where s.came_back_at <= :as_of) as came_back"
         f" from {part.source} where s.first_closed_at >= :start and s.first_closed_at < :end"
-        f"{part.only}{_scope(scope)}{_grouping(part) if part.key else ''}"
+        f"{part.only}{_scope(scope)}{_grouping(part)}"
         for part in parts_of(by)
     ]
     figures = (
