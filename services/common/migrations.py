@@ -26,15 +26,6 @@ MIGRATION_LOCK_ID = (
 )  # the lock create_tables takes: one schema change at once
 
 
-def config(*, script_location: Path, version_table: str, table_prefix: str) -> Config:
-    """An Alembic configuration without an ini file: the scripts folder and this service's names."""
-    alembic_config = Config()
-    alembic_config.set_main_option("script_location", str(script_location))
-    alembic_config.attributes["version_table"] = version_table
-    alembic_config.attributes["table_prefix"] = table_prefix
-    return alembic_config
-
-
 @dataclass(frozen=True)
 class Schema:
     """One service's schema: the scripts in its `migrations` package, its version table
@@ -51,12 +42,17 @@ class Schema:
     def version_table(self) -> str:
         return f"alembic_version_{self.service}"
 
+    @property
+    def table_prefix(self) -> str:
+        return f"{self.service}_"
+
     def alembic_config(self) -> Config:
-        return config(
-            script_location=self.scripts,
-            version_table=self.version_table,
-            table_prefix=f"{self.service}_",
-        )
+        """An Alembic configuration without an ini file: the scripts and this service's names."""
+        alembic_config = Config()
+        alembic_config.set_main_option("script_location", str(self.scripts))
+        alembic_config.attributes["version_table"] = self.version_table
+        alembic_config.attributes["table_prefix"] = self.table_prefix
+        return alembic_config
 
     async def upgrade(self, engine: AsyncEngine) -> None:
         """Bring the service's tables to the latest revision (safe when replicas start

@@ -24,7 +24,6 @@ from services.dispatch.settings import DispatchSettings
 logger = logging.getLogger(__name__)
 
 SCHEMA = migrations.Schema.of("dispatch", dispatch_migrations)
-VERSION_TABLE = SCHEMA.version_table
 alembic_config = SCHEMA.alembic_config
 migrate = SCHEMA.upgrade
 

@@ -34,7 +34,6 @@ from services.intake.settings import IntakeSettings
 logger = logging.getLogger(__name__)
 
 SCHEMA = migrations.Schema.of("intake", intake_migrations)
-VERSION_TABLE = SCHEMA.version_table
 alembic_config = SCHEMA.alembic_config
 migrate = SCHEMA.upgrade
 

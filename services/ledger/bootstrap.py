@@ -14,7 +14,6 @@ from services.ledger.settings import LedgerSettings
 from services.ledger.warm_states import WarmStates
 
 SCHEMA = migrations.Schema.of("ledger", ledger_migrations)
-VERSION_TABLE = SCHEMA.version_table
 alembic_config = SCHEMA.alembic_config
 migrate = SCHEMA.upgrade
 

@@ -3,11 +3,10 @@ databases, repeated and concurrent upgrades."""
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 import pytest
-from alembic.config import Config
 from alembic.script import ScriptDirectory
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -25,18 +24,23 @@ pytestmark = pytest.mark.stack
 
 @dataclass(frozen=True)
 class Service:
-    name: str
-    alembic_config: Callable[[], Config]
+    schema: migrations.Schema
     models: list[type[SQLModel]]  # what `create_tables` was given
-    version_table: str
-    table_prefix: str
     # A row that an old database holds, and the index a database older still lacked.
     sample_row: str
     later_index: str
 
     @property
+    def version_table(self) -> str:
+        return self.schema.version_table
+
+    @property
+    def table_prefix(self) -> str:
+        return self.schema.table_prefix
+
+    @property
     def head(self) -> str | None:
-        return ScriptDirectory.from_config(self.alembic_config()).get_current_head()
+        return ScriptDirectory.from_config(self.schema.alembic_config()).get_current_head()
 
     async def differences(self, engine: AsyncEngine) -> list[object]:
         return await schema.differences(
@@ -48,20 +52,14 @@ class Service:
 
 
 DISPATCH = Service(
-    name="dispatch",
-    alembic_config=dispatch_bootstrap.alembic_config,
+    schema=dispatch_bootstrap.SCHEMA,
     models=dispatch_tables.ALL_TABLES,
-    version_table=dispatch_bootstrap.VERSION_TABLE,
-    table_prefix="dispatch_",
     sample_row="insert into dispatch_grid (id, name) values ('G01', 'first grid')",
     later_index="ix_dispatch_grid_box",
 )
 INTAKE = Service(
-    name="intake",
-    alembic_config=intake_bootstrap.alembic_config,
+    schema=intake_bootstrap.SCHEMA,
     models=intake_tables.ALL_TABLES,
-    version_table=intake_bootstrap.VERSION_TABLE,
-    table_prefix="intake_",
     sample_row=(
         "insert into intake_callback_subscription (integrator_id, subscription_id, url, "
         "created_at) values ('city', 'S1', 'https://city.example/hook', now())"
@@ -83,7 +81,7 @@ async def empty_database(infra_env: dict[str, str]) -> AsyncIterator[AsyncEngine
 
 
 async def upgrade(engine: AsyncEngine, service: Service) -> None:
-    await migrations.upgrade(engine, alembic_config=service.alembic_config())
+    await migrations.upgrade(engine, alembic_config=service.schema.alembic_config())
 
 
 async def version(engine: AsyncEngine, service: Service) -> list[str]:
