@@ -30,7 +30,6 @@ from sqlalchemy import text
 
 from bench.scratch import scratch_database
 from services.ledger import kpis, replay
-from services.ledger.adapters import indicator_cases, kpi_queries
 from services.ledger.domain.cohort import Scope
 from services.ledger.settings import LedgerSettings
 
@@ -114,7 +113,7 @@ async def main(incidents: int, repeat: int, keep: bool) -> None:
             f" ({replay_s:.1f} s, {rebuilt.incidents:,} cases, {rebuilt.anomalies} anomalies)"
         )
         derived = time.perf_counter()
-        await indicator_cases.catch_up(engine=engine, binds=_binds(settings))
+        await kpis.derive_rows(engine=engine, settings=settings, now=datetime.now(UTC))
         derive_s = time.perf_counter() - derived
         print(f"indicator rows      {derive_s:>10.1f} s to derive them all after the replay")
         baseline = await _best(repeat, lambda: _count(engine))
@@ -122,11 +121,6 @@ async def main(incidents: int, repeat: int, keep: bool) -> None:
         for label, start, end in PERIODS:
             period = kpis.period_between(start, end, now=datetime.now(UTC), timezone="UTC")
             await _time_cases(engine, settings, period, label, repeat, baseline)
-
-
-def _binds(settings: LedgerSettings) -> dict[str, object]:
-    period = kpis.period_between(None, None, now=datetime.now(UTC), timezone=settings.timezone)
-    return kpi_queries.params(Scope(), period, kpis.limits_of(settings), settings.timezone)
 
 
 async def _time_cases(

@@ -96,11 +96,8 @@ class LedgerWatch:
         return {row[0]: (int(row[1]), int(row[2])) for row in rows}
 
 
-async def consumer_lag(metrics_urls: list[str], client: httpx.AsyncClient | None = None) -> int:
+async def consumer_lag(metrics_urls: list[str], client: httpx.AsyncClient) -> int:
     """Records not yet consumed, summed over every service's consumer groups and partitions."""
-    if client is None:
-        async with httpx.AsyncClient(timeout=2) as own:
-            return await consumer_lag(metrics_urls, own)
     total = 0.0
     for url in metrics_urls:
         try:
@@ -123,18 +120,20 @@ class LagWatch:
     def __init__(self, metrics_urls: list[str], every_s: float = 1.0) -> None:
         self._urls, self._every_s, self.peak = metrics_urls, every_s, 0
         self._task: asyncio.Task[None] | None = None
-        self._client: httpx.AsyncClient | None = None
+        self._client = httpx.AsyncClient(timeout=2)
 
     def start(self) -> None:
-        self._client = httpx.AsyncClient(timeout=2)
         self._task = asyncio.create_task(self._sample())
 
     async def stop(self) -> None:
         if self._task:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
-        if self._client:
-            await self._client.aclose()
+        await self._client.aclose()
+
+    async def now(self) -> int:
+        """The consumer lag at this moment."""
+        return await consumer_lag(self._urls, self._client)
 
     def take(self) -> int:
         peak, self.peak = self.peak, 0
@@ -142,5 +141,5 @@ class LagWatch:
 
     async def _sample(self) -> None:
         while True:
-            self.peak = max(self.peak, await consumer_lag(self._urls, self._client))
+            self.peak = max(self.peak, await self.now())
             await asyncio.sleep(self._every_s)
