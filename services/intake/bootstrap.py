@@ -83,17 +83,13 @@ async def start(settings: IntakeSettings) -> Intake:
     )
     callback_http = httpx.AsyncClient(follow_redirects=False)
     ledger = LedgerClient(ledger_http)
-    held = [HeldConnection(infra.engine), HeldConnection(infra.engine)]
-    claims: GroupCommit[Claim, bool] = GroupCommit(
-        functools.partial(_claim_batch, held=held[0]), name="report claims"
-    )
-    acceptances: GroupCommit[uuid.UUID, None] = GroupCommit(
-        functools.partial(_accept_batch, held=held[1]), name="report acceptances"
+    held = HeldConnection(infra.engine)
+    claims: GroupCommit[Claim | uuid.UUID, bool | None] = GroupCommit(
+        functools.partial(_write_reports, held=held), name="report claims and acceptances"
     )
     report_deps = reports.Dependencies(
         sessions=sessions,
         claims=claims,
-        acceptances=acceptances,
         publisher=infra.publisher,
         geo=geo,
         reports_topic=settings.infra.topic_reports,
@@ -123,8 +119,8 @@ async def start(settings: IntakeSettings) -> Intake:
         open311=open311.Dependencies(sessions=sessions, ledger=ledger, reports=report_deps),
         http_clients=[ledger_http, callback_http],
         keys=keys,
-        batchers=[claims, acceptances],
-        held_connections=held,
+        batchers=[claims],
+        held_connections=[held],
     )
     await rebuild_geo_index(intake)
     if settings.run_consumer:
@@ -164,16 +160,16 @@ async def start(settings: IntakeSettings) -> Intake:
     return intake
 
 
-async def _claim_batch(batch: Sequence[Claim], *, held: HeldConnection) -> list[bool]:
+async def _write_reports(
+    batch: Sequence[Claim | uuid.UUID], *, held: HeldConnection
+) -> list[bool | None]:
+    """Claims (taken or not) and acceptances (report ids), written in one statement."""
+    claims = [item for item in batch if isinstance(item, Claim)]
+    accepted = [item for item in batch if isinstance(item, uuid.UUID)]
     # One statement is its own transaction: no BEGIN and COMMIT round trips around it.
     async with held.driver() as driver:
-        return await repository.claim_many(driver=driver, reports=batch)
-
-
-async def _accept_batch(batch: Sequence[uuid.UUID], *, held: HeldConnection) -> list[None]:
-    async with held.driver() as driver:
-        await repository.accept_many(driver=driver, report_ids=batch)
-    return [None] * len(batch)
+        taken = iter(await repository.claim_many(driver=driver, reports=claims, accepted=accepted))
+    return [next(taken) if isinstance(item, Claim) else None for item in batch]
 
 
 def integrator_dependencies(

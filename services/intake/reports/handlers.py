@@ -49,8 +49,9 @@ class StillInProgress(Exception):
 @dataclass(frozen=True)
 class Dependencies:
     sessions: async_sessionmaker[AsyncSession]
-    claims: GroupCommit[domain.Claim, bool]
-    acceptances: GroupCommit[uuid.UUID, None]
+    # Claims are submitted (their outcome awaited); acceptances, report ids whose events the
+    # broker has, are posted and written with the next claims.
+    claims: GroupCommit[domain.Claim | uuid.UUID, bool | None]
     publisher: Publisher
     geo: GeoIndex
     reports_topic: str
@@ -159,7 +160,7 @@ async def _publish_and_accept(
     failpoints.reach("intake.before_answer")
     # Not awaited: the answer is already certain. Should this never land, a replay finds the
     # lease run out and republishes the same event id, which consumers already de-duplicate.
-    deps.acceptances.post(row.report_id)
+    deps.claims.post(row.report_id)
     metrics.reports(row.channel, "merged" if row.merged else "reported").inc()
     if not row.merged and row.lat is not None and row.lon is not None:
         await deps.geo.add(

@@ -17,8 +17,13 @@ from services.intake.reports.domain import Claim, Identity
 T = ReportRow.__table__  # type: ignore[attr-defined]
 CLAIMED = tuple(Claim.__slots__)
 # Claims and acceptances are written in batches on a held asyncpg connection: one prepared
-# statement whatever the batch size, each column bound as one array.
+# statement whatever the batch size, each column bound as one array. The acceptances that
+# gathered meanwhile ride along with the next claims (a data-modifying WITH runs whether or not
+# the insert reads it), so a batch costs one statement and one commit, not two.
+_ACCEPTED = f"${len(CLAIMED) + 1}::uuid[]"
 CLAIM_SQL = (
+    f"with accepted as (update {T.name} set state = 'accepted' "
+    f"where report_id = any({_ACCEPTED})) "
     f"insert into {T.name} ({', '.join(CLAIMED)}, state) "
     "select *, 'pending' from unnest("
     + ", ".join(
@@ -29,27 +34,24 @@ CLAIM_SQL = (
 )
 # What a claim may fail with: through SQLAlchemy (connecting) or asyncpg (the statement).
 STORE_ERRORS = (SQLAlchemyError, asyncpg.PostgresError, asyncpg.InterfaceError, OSError)
-ACCEPT_SQL = f"update {T.name} set state = 'accepted' where report_id = any($1::uuid[])"
 
 
-async def claim_many(*, driver: Any, reports: Sequence[Claim]) -> list[bool]:
+async def claim_many(
+    *, driver: Any, reports: Sequence[Claim], accepted: Sequence[uuid.UUID] = ()
+) -> list[bool]:
     """Insert each report unless its identity is taken; True for those this call took.
 
-    `driver` is an asyncpg connection in autocommit mode. Within one batch only the first of
-    several copies of one report can take it.
+    In the same statement, mark `accepted` (reports whose events the broker has): their answers
+    are final. `driver` is an asyncpg connection in autocommit mode. Within one batch only the
+    first of several copies of one report can take it.
     """
     columns = [[getattr(report, name) for report in reports] for name in CLAIMED]
-    inserted = {row[0] for row in await driver.fetch(CLAIM_SQL, *columns)}
+    inserted = {row[0] for row in await driver.fetch(CLAIM_SQL, *columns, list(accepted))}
     taken: list[bool] = []
     for report in reports:
         taken.append(report.report_id in inserted)
         inserted.discard(report.report_id)
     return taken
-
-
-async def accept_many(*, driver: Any, report_ids: Sequence[uuid.UUID]) -> None:
-    """The broker has these reports' events: their answers are final."""
-    await driver.execute(ACCEPT_SQL, list(report_ids))
 
 
 async def find(*, session: AsyncSession, identity: Identity) -> ReportRow | None:

@@ -4,6 +4,7 @@ import asyncio
 import uuid
 from datetime import UTC, datetime
 
+import asyncpg
 import httpx
 
 from services.common import events
@@ -88,6 +89,56 @@ async def test_a_hundred_concurrent_identical_requests_open_one_incident(
         case = await helpers.wait_until(recorded, within_s=30, what="the ledger to record it")
     reported = [e for e in case["timeline"] if e["type"] == "gridloop.incident.reported.v1"]
     assert len(reported) == 1
+
+
+async def test_every_taken_report_is_marked_accepted_and_replays_answer_at_once(
+    stack: Stack, city: Integrator
+) -> None:
+    # Acceptances ride with later claims: each report's row is still marked accepted, keyed or
+    # not, and a replay answers from it (a pending row would make it wait, then 409).
+    keys = [f"accepted-{uuid.uuid4()}" if i % 2 else None for i in range(40)]
+
+    def headers(key: str | None) -> dict[str, str]:
+        return {**city.headers, **({"Idempotency-Key": key} if key else {})}
+
+    async with httpx.AsyncClient(
+        base_url=stack.intake.url, timeout=30, limits=httpx.Limits(max_connections=40)
+    ) as client:
+        bodies = [
+            report_body(location=None, household_id="H0007", description=f"report {i}")
+            for i in range(40)
+        ]
+        answers = await asyncio.gather(
+            *(
+                client.post("/v1/incidents", json=body, headers=headers(key))
+                for body, key in zip(bodies, keys, strict=True)
+            )
+        )
+        assert {answer.status_code for answer in answers} == {202}
+        reports = [uuid.UUID(answer.json()["report_id"]) for answer in answers]
+        database = stack.env["DATABASE_URL"].replace("postgresql+asyncpg://", "postgresql://")
+        connection = await asyncpg.connect(database)
+        try:
+
+            async def all_accepted() -> bool:
+                rows = await connection.fetch(
+                    "select state from intake_report where report_id = any($1::uuid[])", reports
+                )
+                return len(rows) == 40 and {row["state"] for row in rows} == {"accepted"}
+
+            await helpers.wait_until(all_accepted, within_s=10, what="every report accepted")
+        finally:
+            await connection.close()
+        replays = await asyncio.gather(
+            *(
+                client.post("/v1/incidents", json=body, headers=headers(key))
+                for body, key in zip(bodies, keys, strict=True)
+                if key
+            )
+        )
+    assert all(replay.headers.get("Idempotent-Replayed") == "true" for replay in replays)
+    keyed = [answer.json() for answer, key in zip(answers, keys, strict=True) if key]
+    assert [replay.json() for replay in replays] == keyed
 
 
 async def test_a_hotline_call_near_an_open_platform_case_joins_it_as_a_further_report(
