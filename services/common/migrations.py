@@ -69,6 +69,15 @@ async def upgrade(engine: AsyncEngine, *, alembic_config: Config, revision: str 
         await connection.run_sync(_run_command, alembic_config, command.upgrade, revision)
 
 
+async def downgrade(engine: AsyncEngine, *, alembic_config: Config, revision: str) -> None:
+    """Take the service's tables back to `revision` ("base": none), as `upgrade` goes forward."""
+    async with engine.begin() as connection:
+        await connection.execute(
+            text("select pg_advisory_xact_lock(:id)"), {"id": MIGRATION_LOCK_ID}
+        )
+        await connection.run_sync(_run_command, alembic_config, command.downgrade, revision)
+
+
 async def autogenerate(engine: AsyncEngine, *, alembic_config: Config, message: str) -> None:
     """Write a new revision from the difference between the models and the database."""
     async with engine.connect() as connection:

@@ -17,6 +17,7 @@ from services.dispatch import bootstrap as dispatch_bootstrap
 from services.dispatch.adapters import tables as dispatch_tables
 from services.intake import bootstrap as intake_bootstrap
 from services.intake.adapters import tables as intake_tables
+from services.ledger import bootstrap as ledger_bootstrap
 from tests.support import schema, stack
 
 pytestmark = pytest.mark.stack
@@ -196,3 +197,32 @@ async def test_both_services_share_one_database_each_with_its_own_version(
     for service in (DISPATCH, INTAKE):
         assert await version(empty_database, service) == [service.head]
         assert await service.differences(empty_database) == []
+
+
+@pytest.mark.parametrize(
+    "service_schema",
+    [
+        pytest.param(dispatch_bootstrap.SCHEMA, id="dispatch"),
+        pytest.param(intake_bootstrap.SCHEMA, id="intake"),
+        pytest.param(ledger_bootstrap.SCHEMA, id="ledger"),
+    ],
+)
+async def test_every_revision_goes_back_down_to_nothing_and_up_again(
+    service_schema: migrations.Schema, empty_database: AsyncEngine
+) -> None:
+    prefix = service_schema.table_prefix
+    await service_schema.upgrade(empty_database)
+    at_head = await schema.catalogue(empty_database, table_prefix=prefix)
+    assert at_head["columns"]
+    await migrations.downgrade(
+        empty_database, alembic_config=service_schema.alembic_config(), revision="base"
+    )
+    emptied = await schema.catalogue(empty_database, table_prefix=prefix)
+    assert emptied == {kind: [] for kind in at_head}
+    async with empty_database.connect() as connection:
+        versions = await connection.execute(
+            text(f"select count(*) from {service_schema.version_table}")
+        )
+        assert versions.scalar_one() == 0
+    await service_schema.upgrade(empty_database)
+    assert await schema.catalogue(empty_database, table_prefix=prefix) == at_head
