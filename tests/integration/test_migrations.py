@@ -17,6 +17,7 @@ from services.dispatch import bootstrap as dispatch_bootstrap
 from services.dispatch.adapters import tables as dispatch_tables
 from services.intake import bootstrap as intake_bootstrap
 from services.intake.adapters import tables as intake_tables
+from services.intake.reports import repository as reports_repository
 from services.ledger import bootstrap as ledger_bootstrap
 from tests.support import schema, stack
 
@@ -226,3 +227,40 @@ async def test_every_revision_goes_back_down_to_nothing_and_up_again(
         assert versions.scalar_one() == 0
     await service_schema.upgrade(empty_database)
     assert await schema.catalogue(empty_database, table_prefix=prefix) == at_head
+
+
+async def test_the_claim_row_type_has_the_claim_s_fields_with_the_table_s_types(
+    empty_database: AsyncEngine,
+) -> None:
+    # Intake binds each batch of claims as one array of this type, in CLAIMED's order.
+    await upgrade(empty_database, INTAKE)
+    async with empty_database.connect() as connection:
+        attributes = await connection.execute(
+            text(
+                "select attname, format_type(atttypid, atttypmod) from pg_attribute "
+                "where attrelid = cast(:type as regtype)::text::regclass "
+                "and attnum > 0 order by attnum"
+            ),
+            {"type": reports_repository.CLAIM_TYPE},
+        )
+        columns = dict(
+            (
+                await connection.execute(
+                    text(
+                        "select attname, format_type(atttypid, atttypmod) from pg_attribute "
+                        "where attrelid = 'intake_report'::regclass and attnum > 0"
+                    )
+                )
+            ).all()
+        )
+        assert [tuple(row) for row in attributes] == [
+            (name, columns[name]) for name in reports_repository.CLAIMED
+        ]
+    await migrations.downgrade(
+        empty_database, alembic_config=INTAKE.schema.alembic_config(), revision="0001"
+    )
+    async with empty_database.connect() as connection:
+        gone = await connection.execute(
+            text("select to_regtype(:type)"), {"type": reports_repository.CLAIM_TYPE}
+        )
+        assert gone.scalar_one() is None
