@@ -59,23 +59,43 @@ class Schema:
         together)."""
         await upgrade(engine, alembic_config=self.alembic_config())
 
+    async def run_command(self, database_url: str, command: str, *, message: str | None) -> None:
+        """The services' `migrate` command (to the latest revision) and `revision` command
+        (autogenerate the next one, described by `message`), on an engine of their own."""
+        engine = database.create_engine(database_url, pool_size=1)
+        try:
+            if command == "revision":
+                await autogenerate(
+                    engine, alembic_config=self.alembic_config(), message=message or "change"
+                )
+            else:
+                await self.upgrade(engine)
+        finally:
+            await engine.dispose()
+
 
 async def upgrade(engine: AsyncEngine, *, alembic_config: Config, revision: str = "head") -> None:
     """Bring the service's tables to `revision`, under the advisory lock, in one transaction."""
-    async with engine.begin() as connection:
-        await connection.execute(
-            text("select pg_advisory_xact_lock(:id)"), {"id": MIGRATION_LOCK_ID}
-        )
-        await connection.run_sync(_run_command, alembic_config, command.upgrade, revision)
+    await _locked(engine, alembic_config, command.upgrade, revision)
 
 
 async def downgrade(engine: AsyncEngine, *, alembic_config: Config, revision: str) -> None:
     """Take the service's tables back to `revision` ("base": none), as `upgrade` goes forward."""
+    await _locked(engine, alembic_config, command.downgrade, revision)
+
+
+async def _locked(
+    engine: AsyncEngine,
+    alembic_config: Config,
+    step: Callable[[Config, str], object],
+    revision: str,
+) -> None:
+    """Run an Alembic command in one transaction that holds the schema lock first."""
     async with engine.begin() as connection:
         await connection.execute(
             text("select pg_advisory_xact_lock(:id)"), {"id": MIGRATION_LOCK_ID}
         )
-        await connection.run_sync(_run_command, alembic_config, command.downgrade, revision)
+        await connection.run_sync(_run_command, alembic_config, step, revision)
 
 
 async def autogenerate(engine: AsyncEngine, *, alembic_config: Config, message: str) -> None:

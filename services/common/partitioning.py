@@ -32,4 +32,4 @@ class KeyPartitioner:
             choices = available or all_partitions
             self._next += 1
             return choices[self._next % len(choices)]
-        return all_partitions[(murmurhash2(key, SEED) & 0x7FFFFFFF) % len(all_partitions)]
+        return all_partitions[(murmur2(key) & 0x7FFFFFFF) % len(all_partitions)]

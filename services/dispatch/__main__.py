@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 
 import uvicorn
 
-from services.common import auth, database, migrations, observability
+from services.common import auth, database, observability
 from services.dispatch import api, bootstrap, demo_community
 from services.dispatch.accounts import service
 from services.dispatch.adapters import roster_repo
@@ -47,7 +47,11 @@ def main() -> None:
     elif arguments.command == "create-account":
         asyncio.run(_create_account(settings, arguments))
     elif arguments.command in ("migrate", "revision"):
-        asyncio.run(_schema(settings, arguments.command, message=arguments.message))
+        asyncio.run(
+            bootstrap.SCHEMA.run_command(
+                settings.infra.database_url, arguments.command, message=arguments.message
+            )
+        )
     else:
         asyncio.run(_load_demo(settings, seed=arguments.seed))
 
@@ -80,19 +84,6 @@ async def _load_demo(settings: DispatchSettings, *, seed: int) -> None:
             len(community.households),
             len(community.residents),
         )
-    finally:
-        await engine.dispose()
-
-
-async def _schema(settings: DispatchSettings, command: str, *, message: str | None) -> None:
-    engine = database.create_engine(settings.infra.database_url, pool_size=1)
-    try:
-        if command == "revision":
-            await migrations.autogenerate(
-                engine, alembic_config=bootstrap.alembic_config(), message=message or "change"
-            )
-        else:
-            await bootstrap.migrate(engine)
     finally:
         await engine.dispose()
 

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 import uvicorn
 from redis.asyncio import Redis
 
-from services.common import database, migrations, observability
+from services.common import database, observability
 from services.common.events import Channel
 from services.intake import api, bootstrap
 from services.intake.integrators import handlers as integrators
@@ -56,22 +56,15 @@ def main() -> None:
             access_log=False,
         )
     elif arguments.command in ("migrate", "revision"):
-        asyncio.run(_schema(settings, arguments))
+        asyncio.run(
+            bootstrap.SCHEMA.run_command(
+                settings.infra.database_url,
+                arguments.command,
+                message=getattr(arguments, "message", None),
+            )
+        )
     else:
         print(json.dumps(asyncio.run(_manage_keys(settings, arguments)), indent=2, default=str))
-
-
-async def _schema(settings: IntakeSettings, arguments: argparse.Namespace) -> None:
-    engine = database.create_engine(settings.infra.database_url, pool_size=1)
-    try:
-        if arguments.command == "revision":
-            await migrations.autogenerate(
-                engine, alembic_config=bootstrap.alembic_config(), message=arguments.message
-            )
-        else:
-            await bootstrap.migrate(engine)
-    finally:
-        await engine.dispose()
 
 
 async def _manage_keys(settings: IntakeSettings, arguments: argparse.Namespace) -> object:

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 
 import uvicorn
 
-from services.common import migrations, observability
+from services.common import observability
 from services.ledger import api, bootstrap, kpis, replay, verification
 from services.ledger.domain import chain
 from services.ledger.settings import LedgerSettings, get_settings
@@ -46,8 +46,14 @@ def main() -> None:
             else None
         )
         sys.exit(asyncio.run(_verify(settings, anchor=anchor, as_json=arguments.json)))
+    elif arguments.command == "replay":
+        asyncio.run(_replay(settings))
     else:
-        asyncio.run(_one_shot(settings, arguments.command, message=arguments.message))
+        asyncio.run(
+            bootstrap.SCHEMA.run_command(
+                settings.infra.database_url, arguments.command, message=arguments.message
+            )
+        )
 
 
 async def _consume(settings: LedgerSettings) -> None:
@@ -69,25 +75,20 @@ async def _verify(settings: LedgerSettings, *, anchor: chain.Head | None, as_jso
     return 0 if result.ok else 1
 
 
-async def _one_shot(settings: LedgerSettings, command: str, *, message: str | None) -> None:
+async def _replay(settings: LedgerSettings) -> None:
+    """Rebuild the projection from the entries, then derive the indicator rows it cleared."""
     engine = bootstrap.database_engine(settings)
     try:
-        if command == "revision":
-            await migrations.autogenerate(
-                engine, alembic_config=bootstrap.alembic_config(), message=message or "change"
-            )
-            return
         await bootstrap.migrate(engine)
-        if command == "replay":
-            rebuilt = await replay.rebuild(engine=engine)
-            print(
-                f"replayed {rebuilt.entries} entries into {rebuilt.incidents} cases "
-                f"and {rebuilt.anomalies} anomalies",
-                flush=True,
-            )
-            started = time.perf_counter()
-            await kpis.derive_rows(engine=engine, settings=settings, now=datetime.now(UTC))
-            print(f"indicator rows derived in {time.perf_counter() - started:.1f} s")
+        rebuilt = await replay.rebuild(engine=engine)
+        print(
+            f"replayed {rebuilt.entries} entries into {rebuilt.incidents} cases "
+            f"and {rebuilt.anomalies} anomalies",
+            flush=True,
+        )
+        started = time.perf_counter()
+        await kpis.derive_rows(engine=engine, settings=settings, now=datetime.now(UTC))
+        print(f"indicator rows derived in {time.perf_counter() - started:.1f} s")
     finally:
         await engine.dispose()
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import pytest
 from alembic.script import ScriptDirectory
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlmodel import SQLModel
 
 from services.common import database, migrations
@@ -235,27 +235,9 @@ async def test_the_claim_row_type_has_the_claim_s_fields_with_the_table_s_types(
     # Intake binds each batch of claims as one array of this type, in CLAIMED's order.
     await upgrade(empty_database, INTAKE)
     async with empty_database.connect() as connection:
-        attributes = await connection.execute(
-            text(
-                "select attname, format_type(atttypid, atttypmod) from pg_attribute "
-                "where attrelid = cast(:type as regtype)::text::regclass "
-                "and attnum > 0 order by attnum"
-            ),
-            {"type": reports_repository.CLAIM_TYPE},
-        )
-        columns = dict(
-            (
-                await connection.execute(
-                    text(
-                        "select attname, format_type(atttypid, atttypmod) from pg_attribute "
-                        "where attrelid = 'intake_report'::regclass and attnum > 0"
-                    )
-                )
-            ).all()
-        )
-        assert [tuple(row) for row in attributes] == [
-            (name, columns[name]) for name in reports_repository.CLAIMED
-        ]
+        attributes = await _attributes(connection, reports_repository.CLAIM_TYPE)
+        columns = dict(await _attributes(connection, "intake_report"))
+    assert attributes == [(name, columns[name]) for name in reports_repository.CLAIMED]
     await migrations.downgrade(
         empty_database, alembic_config=INTAKE.schema.alembic_config(), revision="0001"
     )
@@ -264,3 +246,16 @@ async def test_the_claim_row_type_has_the_claim_s_fields_with_the_table_s_types(
             text("select to_regtype(:type)"), {"type": reports_repository.CLAIM_TYPE}
         )
         assert gone.scalar_one() is None
+
+
+async def _attributes(connection: AsyncConnection, relation: str) -> list[tuple[str, str]]:
+    """A table's columns or a row type's attributes, in order: (name, type)."""
+    rows = await connection.execute(
+        text(
+            "select attname, format_type(atttypid, atttypmod) from pg_attribute "
+            "where attrelid = cast(:relation as regclass) and attnum > 0 and not attisdropped "
+            "order by attnum"
+        ),
+        {"relation": relation},
+    )
+    return [(row[0], row[1]) for row in rows]

@@ -36,7 +36,7 @@ STORE_ERRORS = (SQLAlchemyError, asyncpg.PostgresError, asyncpg.InterfaceError, 
 
 
 async def claim_many(
-    *, driver: Any, reports: Sequence[Claim], accepted: Sequence[uuid.UUID] = ()
+    *, driver: Any, reports: Sequence[Claim], accepted: Sequence[uuid.UUID]
 ) -> list[bool]:
     """Insert each report unless its identity is taken; True for those this call took.
 
