@@ -3,7 +3,7 @@
 from collections.abc import Callable
 
 import schemathesis
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
 from schemathesis.checks import (
@@ -21,6 +21,11 @@ CHECKS = [
     response_schema_conformance,
 ]
 AnswerCheck = Callable[[schemathesis.Case, int], None]
+# Headers that frame the HTTP message itself. A generated value for one of them (Hypothesis also
+# draws strings found in our code, such as "content-length") makes a request that is not valid
+# HTTP: the server's parser answers 400 before any application code runs, so it says nothing
+# about the API's contract. test_malformed_http.py covers that answer on its own.
+FRAMING = frozenset({"content-length", "transfer-encoding", "host", "connection"})
 
 
 def fuzz(
@@ -51,6 +56,7 @@ def fuzz(
                 suppress_health_check=list(HealthCheck),
             )
             def exercise(case: schemathesis.Case) -> None:
+                assume(not FRAMING.intersection(name.lower() for name in case.headers or {}))
                 response = case.call(base_url=base_url, headers=headers)
                 case.validate_response(response, checks=checks)
                 if also is not None:
