@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import FastAPI, Response
+from fastapi.telemetry import TelemetryConfig
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from services.common import metrics
@@ -31,6 +32,10 @@ Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+# gridloop's metrics are Prometheus's (below) and it configures no OpenTelemetry provider, so
+# FastAPI's own instrumentation would only ask, on every request, whether one has appeared.
+WITHOUT_OPENTELEMETRY: TelemetryConfig = {"tracing": False, "metrics": False, "logs": False}
 
 CONTEXT_FIELDS = ("incident_id", "event_id")
 # (name, value) pairs: a context variable's default must not be mutable.

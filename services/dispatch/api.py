@@ -26,6 +26,7 @@ def create_app(settings: DispatchSettings) -> FastAPI:
         title="gridloop dispatch",
         version="0.1.0",
         lifespan=lifespan,
+        telemetry=observability.WITHOUT_OPENTELEMETRY,
         dependencies=[Depends(validation.refuse_unstorable_text)],
     )
     observability.instrument(app, service="dispatch")

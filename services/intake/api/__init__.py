@@ -22,7 +22,12 @@ def create_app(settings: IntakeSettings) -> FastAPI:
         yield
         await app.state.intake.close()
 
-    app = FastAPI(title="gridloop intake", version="0.2.0", lifespan=lifespan)
+    app = FastAPI(
+        title="gridloop intake",
+        version="0.2.0",
+        lifespan=lifespan,
+        telemetry=observability.WITHOUT_OPENTELEMETRY,
+    )
     observability.instrument(app, service="intake")
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     errors.install(app, retry_after_s=settings.retry_after_s)

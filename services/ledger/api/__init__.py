@@ -25,6 +25,7 @@ def create_app(settings: LedgerSettings) -> FastAPI:
         title="gridloop ledger",
         version="0.2.0",
         lifespan=lifespan,
+        telemetry=observability.WITHOUT_OPENTELEMETRY,
         dependencies=[Depends(validation.refuse_unstorable_text)],
     )
     observability.instrument(app, service="ledger")
