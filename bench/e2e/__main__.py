@@ -45,6 +45,11 @@ def arguments() -> argparse.Namespace:
     parser.add_argument("--soak-minutes", type=float, default=0.0)
     parser.add_argument("--soak-rate", type=int, default=200)
     parser.add_argument("--decisions", type=int, default=3000, help="0 skips the scale check")
+    parser.add_argument(
+        "--log-level",
+        default="INFO",
+        help="the services' LOG_LEVEL; INFO, the deployment's, writes a line per report",
+    )
     parser.add_argument("--no-write", action="store_true", help="print only")
     return parser.parse_args()
 
@@ -58,7 +63,7 @@ def main() -> None:
     args = arguments()
     started = datetime.now(UTC)
     figures: dict[str, Any] = {}
-    with running_slice() as bench_slice:
+    with running_slice(log_level=args.log_level) as bench_slice:
         figures.update(run.capacity_baselines(bench_slice, args))
         bench_slice.start("dispatch", "ledger", "intake")
         figures.update(asyncio.run(run.end_to_end(bench_slice, args)))

@@ -65,7 +65,7 @@ TEST_INTERVALS = ("LEDGER_VERIFY_INTERVAL_S", "LEDGER_INDICATOR_GAUGES_INTERVAL_
 
 
 @contextmanager
-def running_slice(*, log_level: str = "WARNING") -> Iterator[Slice]:
+def running_slice(*, log_level: str) -> Iterator[Slice]:
     """Create the slice, start the services, yield; then stop them and remove what was made."""
     infra = stack.stack_env()
     name = f"gridloop_bench_{uuid.uuid4().hex[:12]}"
