@@ -48,7 +48,8 @@ def arguments() -> argparse.Namespace:
     parser.add_argument(
         "--log-level",
         default="INFO",
-        help="the services' LOG_LEVEL; INFO, the deployment's, writes a line per report",
+        help="the services' LOG_LEVEL: INFO is the deployment's; DEBUG adds a line for every "
+        "report, decision and event",
     )
     parser.add_argument("--no-write", action="store_true", help="print only")
     return parser.parse_args()

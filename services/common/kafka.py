@@ -7,6 +7,7 @@ which feeds the consumer metrics and the readiness check.
 import asyncio
 import contextlib
 import logging
+from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
@@ -208,6 +209,7 @@ class ConsumerLoop:
         """
         events: list[envelope.CloudEvent] = []
         record_of: dict[str, ConsumerRecord] = {}
+        consumed: Counter[tuple[str, str]] = Counter()  # counted once per kind, not per record
         for records in batches.values():
             for record in records:
                 try:
@@ -215,9 +217,11 @@ class ConsumerLoop:
                 except envelope.PoisonMessage as poison:
                     await self._dead_letter(record, str(poison))
                     continue
-                metrics.EVENTS_CONSUMED.labels(record.topic, event.type).inc()
+                consumed[record.topic, event.type] += 1
                 events.append(event)
                 record_of[event.id] = record
+        for (topic, event_type), count in consumed.items():
+            metrics.EVENTS_CONSUMED.labels(topic, event_type).inc(count)
         if events:
             for event_id, reason in await self._handle(events):
                 await self._dead_letter(record_of[event_id], reason)

@@ -92,8 +92,14 @@ class JsonFormatter(logging.Formatter):
         return "".join(line)
 
 
+# Libraries whose lower levels trace their own machinery (every fetch, every connection step):
+# at DEBUG an operator wants gridloop's line per event (ADR 47), not these.
+_LIBRARY_FLOORS = {"aiokafka": logging.WARNING, "httpcore": logging.INFO}
+
+
 def configure_logging(level: str) -> None:
-    """Send JSON lines to stderr at the configured level."""
+    """Send JSON lines to stderr at the configured level: INFO for what an operator acts on,
+    DEBUG adding a line for every report, decision and event (ADR 47)."""
     # The lines carry none of the caller's file and line, thread or process, so records need
     # not look them up (the logging HOWTO's "Optimization" switches).
     logging._srcfile = None  # type: ignore[attr-defined]
@@ -106,7 +112,8 @@ def configure_logging(level: str) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
-    logging.getLogger("aiokafka").setLevel(max(logging.WARNING, root.level))
+    for library, floor in _LIBRARY_FLOORS.items():
+        logging.getLogger(library).setLevel(max(floor, root.level))
 
 
 class HttpMetrics:

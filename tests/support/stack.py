@@ -92,7 +92,7 @@ def isolated_settings(infra: dict[str, str], *, database_url: str) -> dict[str, 
         "DISPATCH_REDIS_NAMESPACE": f":{run}",
         "INTAKE_CONSUMER_GROUP": f"test.{run}.intake",
         "INTAKE_REDIS_NAMESPACE": f":{run}",
-        "LOG_LEVEL": "INFO",
+        "LOG_LEVEL": "DEBUG",
         "LEDGER_VERIFY_INTERVAL_S": "2",
         "LEDGER_INDICATOR_GAUGES_INTERVAL_S": "2",
     }

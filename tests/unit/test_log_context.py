@@ -80,3 +80,29 @@ def test_configure_logging_installs_the_context_filter() -> None:
     finally:
         root.handlers[:], _ = saved
         root.setLevel(saved[1])
+
+
+@pytest.mark.parametrize(
+    ("level", "aiokafka", "httpcore"),
+    [
+        ("debug", logging.WARNING, logging.INFO),
+        ("info", logging.WARNING, logging.INFO),
+        ("error", logging.ERROR, logging.ERROR),
+    ],
+)
+def test_debug_turns_on_gridloop_lines_but_not_the_libraries_own_tracing(
+    level: str, aiokafka: int, httpcore: int
+) -> None:
+    root = logging.getLogger()
+    saved = root.handlers[:], root.level
+    try:
+        observability.configure_logging(level)
+        assert root.level == logging.getLevelName(level.upper())
+        assert logging.getLogger("services.intake.reports.handlers").isEnabledFor(root.level)
+        assert logging.getLogger("aiokafka.consumer").getEffectiveLevel() == aiokafka
+        assert logging.getLogger("httpcore.connection").getEffectiveLevel() == httpcore
+    finally:
+        root.handlers[:], _ = saved
+        root.setLevel(saved[1])
+        for library in ("aiokafka", "httpcore"):
+            logging.getLogger(library).setLevel(logging.NOTSET)

@@ -143,7 +143,7 @@ async def _assign(work: CaseWork, report: events.IncidentReported) -> None:
         work.rules.co_handler_roles, officers, exclude=[decision.assignee_id or ""]
     )
     await hand_over(work, decision, co_handlers=[helper.id for helper in helpers])
-    logger.info(
+    logger.debug(
         "assigned to %s (%s): %s",
         decision.assignee_id,
         decision.rung,
@@ -161,7 +161,7 @@ async def apply_feedback(event: envelope.CloudEvent, *, deps: Dependencies, now:
             return
         lifecycle.check(lifecycle.Action.FEEDBACK, work.facts, lifecycle.SYSTEM)
         if work.rules.closing == "inspection":
-            logger.info(
+            logger.debug(
                 "feedback noted; this category closes on inspection",
                 extra={"incident_id": feedback.incident_id},
             )

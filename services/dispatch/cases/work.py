@@ -166,13 +166,14 @@ async def settle(deps: Dependencies, works: Sequence[CaseWork]) -> None:
     """After the commit: log and count the events, then publish them and apply the Redis
     effects, side by side; the first failure of either is raised once both are done."""
     for work in works:
-        for event in work.outgoing:
-            logger.info(
-                "committed %s; case %s",
-                event.type,
-                work.case.status,
-                extra={"event_id": event.id, "incident_id": work.case.incident_id},
-            )
+        if logger.isEnabledFor(logging.DEBUG):  # a line per event is DEBUG's (ADR 47)
+            for event in work.outgoing:
+                logger.debug(
+                    "committed %s; case %s",
+                    event.type,
+                    work.case.status,
+                    extra={"event_id": event.id, "incident_id": work.case.incident_id},
+                )
         metrics.count_committed(work.outgoing)
     failpoints.reach("dispatch.before_publish")
     # The events and the live state do not wait for each other: each goes out while the other

@@ -77,7 +77,7 @@ async def give_feedback(
             await deps.publisher.publish(deps.reports_topic, event)
     except (KafkaError, TimeoutError) as error:
         raise PublishFailed(str(error) or type(error).__name__) from error
-    logger.info("feedback %s", verdict.rating.value, extra={"incident_id": incident_id})
+    logger.debug("feedback %s", verdict.rating.value, extra={"incident_id": incident_id})
     return FeedbackAccepted(incident_id=incident_id, event_id=event.id, rating=verdict.rating)
 
 

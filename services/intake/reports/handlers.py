@@ -166,7 +166,8 @@ async def _publish_and_accept(
         await deps.geo.add(
             IndexedCase(row.incident_id, row.category, row.lat, row.lon, row.created_at)
         )
-    logger.info(
+    # One line per report at DEBUG: at INFO it would copy the ledger line by line (ADR 47).
+    logger.debug(
         "%s %s via %s",
         "merged" if row.merged else "reported",
         row.category,
