@@ -66,6 +66,8 @@ def main() -> None:
         "DISPATCH_PASSWORD_MEMORY_KIB": "8192",
         # intake reads the ledger as the demo's service account `intake`
         "INTAKE_CLIENT_SECRET": "demo-intake",
+        # the demo's service logs tell every report, decision and event (ADR 47)
+        "LOG_LEVEL": "DEBUG",
         **_signing_keys(log_dir),
         **os.environ,
     }

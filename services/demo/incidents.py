@@ -101,6 +101,10 @@ def stream(seed: int = 2196) -> Generator[dict[str, Any], None, None]:
     rng = random.Random(seed)
     community = demo_community.generate()
     weights = [kind.weight for kind in KINDS]
+    officers_of: dict[str, list[str]] = {}  # grid id -> its members, who patrol it
+    for member in community.members:
+        if member.grid_id is not None:
+            officers_of.setdefault(member.grid_id, []).append(member.id)
     while True:
         kind = rng.choices(KINDS, weights)[0]
         body: dict[str, Any] = {
@@ -109,12 +113,17 @@ def stream(seed: int = 2196) -> Generator[dict[str, Any], None, None]:
             "description": rng.choice(kind.descriptions),
         }
         if kind.place == "household":
-            body["household_id"] = rng.choice(community.households).id
+            household = rng.choice(community.households)
+            body["household_id"], grid_id = household.id, household.grid_id
         elif kind.place == "camera":
-            body["camera_id"] = rng.choice(community.cameras).id
+            camera = rng.choice(community.cameras)
+            body["camera_id"], grid_id = camera.id, camera.grid_id
         else:
             household = rng.choice(community.households)
             body["location"] = {"lat": household.lat, "lon": household.lon}
+            grid_id = household.grid_id
+        if kind.channel == "patrol":
+            body["reported_by"] = rng.choice(officers_of[grid_id])
         if kind.channel == "hotline":
             body["reporter_phone"] = f"13{rng.randint(0, 9)}{rng.randint(0, 99_999_999):08d}"
         yield body

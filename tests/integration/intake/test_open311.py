@@ -13,6 +13,7 @@ import pytest
 
 from services.common import events
 from services.common.categories import CATALOGUE
+from services.intake import statuses
 from tests.integration.intake import helpers
 from tests.integration.intake.conftest import Stack
 from tests.integration.intake.georeport import (
@@ -97,10 +98,14 @@ async def test_a_request_is_open_while_handled_and_closed_once_closed(
             answer = await client.get(url, params=key)
             assert answer.status_code == 200, answer.text
             [request] = answer.json()
-            return request if note in (request["status_notes"] or "") else None
+            # The whole note: a reported case's ("received; being assigned to a grid") also
+            # holds the word "assigned".
+            return request if request["status_notes"] == note else None
 
         assigned = await helpers.wait_until(
-            lambda: with_note("assigned"), within_s=30, what="the ledger to show the assignment"
+            lambda: with_note(statuses.NOTES[events.CaseStatus.ASSIGNED]),
+            within_s=30,
+            what="the ledger to show the assignment",
         )
         assert set(assigned) == REQUEST_FIELDS
         assert assigned["status"] == "open"

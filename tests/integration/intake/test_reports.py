@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 import asyncpg
 import httpx
+from prometheus_client.parser import text_string_to_metric_families
 
 from services.common import events
 from tests.integration.intake import helpers
@@ -241,16 +242,41 @@ async def test_camera_alerts_carry_their_camera_and_patrols_their_officer(
     assert good_camera.status_code == 202
 
 
+def counted_reports(metrics_page: str, status: str) -> float:
+    """How many report requests intake's request metrics counted with this status."""
+    for family in text_string_to_metric_families(metrics_page):
+        if family.name == "gridloop_http_requests":
+            return sum(
+                sample.value
+                for sample in family.samples
+                if sample.name.endswith("_total")
+                and sample.labels
+                == {
+                    "service": "intake",
+                    "route": "/v1/incidents",
+                    "method": "POST",
+                    "status": status,
+                }
+            )
+    return 0.0
+
+
 async def test_a_streamed_body_over_the_limit_gets_413(stack: Stack, city: Integrator) -> None:
     async def chunks():  # no Content-Length: the limit must hold while reading
         for _ in range(70):
             yield b" " * 1024
 
     async with httpx.AsyncClient(base_url=stack.intake.url, headers=city.headers) as client:
+        before = (await client.get("/metrics")).text
         response = await client.post(
             "/v1/incidents", content=chunks(), headers={"content-type": "application/json"}
         )
+        after = (await client.get("/metrics")).text
     assert response.status_code == 413
+    assert "larger than" in response.json()["detail"]
+    # The body cut off after the refusal is not a failure of intake's.
+    assert counted_reports(after, "413") == counted_reports(before, "413") + 1
+    assert counted_reports(after, "500") == counted_reports(before, "500")
 
 
 async def test_phones_and_id_numbers_never_reach_kafka_the_ledger_or_the_logs(
