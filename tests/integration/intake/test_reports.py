@@ -1,6 +1,7 @@
 """Native reports: idempotent replays, a 100-request race, merging across channels, batches."""
 
 import asyncio
+import socket
 import uuid
 from datetime import UTC, datetime
 
@@ -320,3 +321,25 @@ async def test_phones_and_id_numbers_never_reach_kafka_the_ledger_or_the_logs(
     for process in (stack.intake, stack.dispatch, stack.ledger):
         log = process.log_tail(lines=1_000_000)
         assert phone not in log and id_number not in log  # ...but not the reporter
+
+
+async def test_a_caller_that_hangs_up_mid_body_is_counted_as_499_not_as_an_error(
+    stack: Stack, city: Integrator
+) -> None:
+    head = (
+        "POST /v1/incidents HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+        f"X-API-Key: {city.api_key}\r\nContent-Length: 500\r\n\r\n"
+    )
+    async with httpx.AsyncClient(base_url=stack.intake.url) as client:
+        before = (await client.get("/metrics")).text
+        with socket.create_connection(("127.0.0.1", stack.intake.port), timeout=10) as caller:
+            caller.sendall(head.encode() + b'{"channel": "hotl')  # 17 of the 500 bytes
+
+        async def counted() -> str | None:
+            after = (await client.get("/metrics")).text
+            hung_up = counted_reports(after, "499") == counted_reports(before, "499") + 1
+            return after if hung_up else None
+
+        after = await helpers.wait_until(counted, within_s=10, what="the 499 to be counted")
+    assert counted_reports(after, "500") == counted_reports(before, "500")
+    assert "ClientDisconnect" not in stack.intake.log_tail(lines=1_000_000)
