@@ -144,29 +144,30 @@ class HttpMetrics:
             await self._app(scope, receive, send)
             return
         started = time.perf_counter()
-        status = 500
-        answered = False
+        status: int | None = None  # until the answer starts
 
         async def noting_status(message: Message) -> None:
-            nonlocal status, answered
+            nonlocal status
             if message["type"] == "http.response.start":
-                status, answered = message["status"], True
+                status = message["status"]
             await send(message)
 
         try:
             await self._app(scope, receive, noting_status)
         except ClientDisconnect:
-            # Nobody is left to answer or to tell: the server drops the connection quietly.
-            if not answered:
+            # The body ended before it was read: the caller hung up, or a refusal (a 413) that
+            # was already sent stopped reading it. Nobody is left to tell.
+            if status is None:
                 status = CLIENT_CLOSED_REQUEST
-            logger.debug("the caller hung up: %s %s", scope["method"], scope["path"])
+            logger.debug("%s %s: the body ended before it was read", scope["method"], scope["path"])
         finally:
             template = getattr(scope.get("route"), "path", "unmatched")
-            series = (template, scope["method"], status)
+            answered = 500 if status is None else status  # failed without an answer: a 500
+            series = (template, scope["method"], answered)
             counted = self._series.get(series)
             if counted is None:
                 counted = self._series[series] = (
-                    HTTP_REQUESTS.labels(self._service, template, scope["method"], str(status)),
+                    HTTP_REQUESTS.labels(self._service, template, scope["method"], str(answered)),
                     HTTP_LATENCY.labels(self._service, template),
                 )
             counted[0].inc()

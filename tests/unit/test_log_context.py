@@ -69,17 +69,24 @@ async def test_concurrent_tasks_keep_their_own_ids(lines: io.StringIO) -> None:
         assert line["message"] == f"working on {line['incident_id']}"
 
 
-def test_configure_logging_installs_the_context_filter() -> None:
+@pytest.fixture
+def root() -> Iterator[logging.Logger]:
+    """The root logger, for configure_logging to set up; put back as it was afterwards."""
     root = logging.getLogger()
-    saved = root.handlers[:], root.level
-    try:
-        observability.configure_logging("warning")
-        (handler,) = root.handlers
-        assert any(isinstance(f, observability.ContextFilter) for f in handler.filters)
-        assert root.level == logging.WARNING
-    finally:
-        root.handlers[:], _ = saved
-        root.setLevel(saved[1])
+    libraries = [logging.getLogger(name) for name in ("aiokafka", "httpcore")]
+    saved = root.handlers[:], root.level, [library.level for library in libraries]
+    yield root
+    root.handlers[:], level, library_levels = saved
+    root.setLevel(level)
+    for library, library_level in zip(libraries, library_levels, strict=True):
+        library.setLevel(library_level)
+
+
+def test_configure_logging_installs_the_context_filter(root: logging.Logger) -> None:
+    observability.configure_logging("warning")
+    (handler,) = root.handlers
+    assert any(isinstance(f, observability.ContextFilter) for f in handler.filters)
+    assert root.level == logging.WARNING
 
 
 @pytest.mark.parametrize(
@@ -91,18 +98,10 @@ def test_configure_logging_installs_the_context_filter() -> None:
     ],
 )
 def test_debug_turns_on_gridloop_lines_but_not_the_libraries_own_tracing(
-    level: str, aiokafka: int, httpcore: int
+    root: logging.Logger, level: str, aiokafka: int, httpcore: int
 ) -> None:
-    root = logging.getLogger()
-    saved = root.handlers[:], root.level
-    try:
-        observability.configure_logging(level)
-        assert root.level == logging.getLevelName(level.upper())
-        assert logging.getLogger("services.intake.reports.handlers").isEnabledFor(root.level)
-        assert logging.getLogger("aiokafka.consumer").getEffectiveLevel() == aiokafka
-        assert logging.getLogger("httpcore.connection").getEffectiveLevel() == httpcore
-    finally:
-        root.handlers[:], _ = saved
-        root.setLevel(saved[1])
-        for library in ("aiokafka", "httpcore"):
-            logging.getLogger(library).setLevel(logging.NOTSET)
+    observability.configure_logging(level)
+    assert root.level == logging.getLevelName(level.upper())
+    assert logging.getLogger("services.intake.reports.handlers").isEnabledFor(root.level)
+    assert logging.getLogger("aiokafka.consumer").getEffectiveLevel() == aiokafka
+    assert logging.getLogger("httpcore.connection").getEffectiveLevel() == httpcore

@@ -28,7 +28,7 @@ def create_app(settings: IntakeSettings) -> FastAPI:
         lifespan=lifespan,
         telemetry=observability.WITHOUT_OPENTELEMETRY,
     )
-    # Inside the request metrics, so that a 413 is counted as the 413 it is.
+    # Inside the request metrics: they count its 413, and end quietly the body it cut short.
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     observability.instrument(app, service="intake")
     errors.install(app, retry_after_s=settings.retry_after_s)

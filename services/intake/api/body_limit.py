@@ -4,13 +4,13 @@ A declared Content-Length over the limit is answered before anything reads the b
 within it needs no counting, since the server reads exactly that many bytes. A body streamed
 without one is counted as it arrives: once over, the 413 is sent, the application
 sees the client gone, and whatever it would still answer is dropped. The disconnect it then
-raises is the refusal's own doing, not an error: the request ends as the 413 it was.
+raises ends the request as the 413 it was: `observability.HttpMetrics`, outside this
+middleware, handles it as it handles any body that ended before it was read.
 """
 
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
-from starlette.requests import ClientDisconnect
 from starlette.responses import JSONResponse
 
 Scope = MutableMapping[str, Any]
@@ -66,8 +66,4 @@ class BodyLimit:
             if not refused:
                 await send(message)
 
-        try:
-            await self._app(scope, counted, unless_refused)
-        except ClientDisconnect:
-            if not refused:
-                raise
+        await self._app(scope, counted, unless_refused)

@@ -5,40 +5,18 @@ nobody accepts breaches its deadline and climbs the ladder within the test.
 """
 
 import json
-import re
 
 import httpx
 import pytest
 
 from services.demo.processes import ServiceProcess
-from tests.support import flow
-
-SAMPLE = re.compile(
-    r"^(?P<name>[a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(?P<labels>[^}]*)\})? (?P<value>\S+)$"
-)
-LABEL = re.compile(r'(\w+)="((?:[^"\\]|\\.)*)"')
+from tests.support import flow, metrics_page
 
 
 @pytest.fixture(scope="module")
 def run_env(run_env: dict[str, str]) -> dict[str, str]:
     """The fast-catalogue settings, with the case gauges refreshed every second."""
     return {**run_env, "DISPATCH_GAUGES_INTERVAL_S": "1"}
-
-
-def samples(text: str, name: str) -> list[tuple[dict[str, str], float]]:
-    """(labels, value) of every sample of `name` in a /metrics page."""
-    found = []
-    for line in text.splitlines():
-        match = SAMPLE.match(line)
-        if match and match["name"] == name:
-            labels = dict(LABEL.findall(match["labels"] or ""))
-            found.append((labels, float(match["value"])))
-    return found
-
-
-def value(text: str, name: str, **labels: str) -> float:
-    """The sum of the samples of `name` whose labels include `labels` (0 when none)."""
-    return sum(v for have, v in samples(text, name) if labels.items() <= have.items())
 
 
 async def metrics_of(service: ServiceProcess) -> str:
@@ -58,40 +36,58 @@ async def test_an_unhandled_case_shows_in_the_metrics_and_the_logs(
     async def escalated() -> bool:
         nonlocal page
         page = await metrics_of(dispatch)
-        return value(page, "gridloop_dispatch_escalations_total", to_rung="grid_member") >= 1
+        return (
+            metrics_page.value(page, "gridloop_dispatch_escalations_total", to_rung="grid_member")
+            >= 1
+        )
 
     await flow.wait_for(escalated, within_s=40, what="an escalation to be counted")
-    assert value(page, "gridloop_dispatch_decision_seconds_count", kind="assign") >= 1
-    assert value(page, "gridloop_dispatch_decision_seconds_count", kind="escalate") >= 1
-    assert value(page, "gridloop_dispatch_report_to_assignment_seconds_count") >= 1
-    assert value(page, "gridloop_dispatch_assignments_total", rung="linked_member") >= 1
+    assert metrics_page.value(page, "gridloop_dispatch_decision_seconds_count", kind="assign") >= 1
     assert (
-        value(page, "gridloop_dispatch_deadline_breaches_total", stage="acknowledge", level="red")
+        metrics_page.value(page, "gridloop_dispatch_decision_seconds_count", kind="escalate") >= 1
+    )
+    assert metrics_page.value(page, "gridloop_dispatch_report_to_assignment_seconds_count") >= 1
+    assert (
+        metrics_page.value(page, "gridloop_dispatch_assignments_total", rung="linked_member") >= 1
+    )
+    assert (
+        metrics_page.value(
+            page, "gridloop_dispatch_deadline_breaches_total", stage="acknowledge", level="red"
+        )
         >= 1
     )
-    assert value(page, "gridloop_events_consumed_total") >= 1
-    assert value(page, "gridloop_events_produced_total") >= 1
+    assert metrics_page.value(page, "gridloop_events_consumed_total") >= 1
+    assert metrics_page.value(page, "gridloop_events_produced_total") >= 1
 
     async def gauges_show_the_case() -> bool:
         nonlocal page
         page = await metrics_of(dispatch)
         open_here = sum(
             v
-            for labels, v in samples(page, "gridloop_dispatch_open_cases")
+            for labels, v in metrics_page.samples(page, "gridloop_dispatch_open_cases")
             if labels["grid"] == grid
         )
-        loaded = sum(v for _, v in samples(page, "gridloop_dispatch_member_open_cases"))
+        loaded = sum(
+            v for _, v in metrics_page.samples(page, "gridloop_dispatch_member_open_cases")
+        )
         return open_here >= 1 and loaded >= 1
 
     await flow.wait_for(gauges_show_the_case, within_s=20, what="the case in the gauges")
-    grids = {labels["grid"] for labels, _ in samples(page, "gridloop_dispatch_open_cases")}
+    grids = {
+        labels["grid"] for labels, _ in metrics_page.samples(page, "gridloop_dispatch_open_cases")
+    }
     assert {g.id for g in flow.COMMUNITY.grids} | {"unlocated"} <= grids, "every grid has series"
-    members = {labels["member"] for labels, _ in samples(page, "gridloop_dispatch_member_capacity")}
+    members = {
+        labels["member"]
+        for labels, _ in metrics_page.samples(page, "gridloop_dispatch_member_capacity")
+    }
     assert {m.id for m in flow.COMMUNITY.members} <= members
-    assert samples(page, "gridloop_dispatch_member_on_duty"), "duty is exported per member"
-    lags = samples(page, "gridloop_consumer_lag")
+    assert metrics_page.samples(page, "gridloop_dispatch_member_on_duty"), (
+        "duty is exported per member"
+    )
+    lags = metrics_page.samples(page, "gridloop_consumer_lag")
     assert lags and all(labels["group"].endswith(".dispatch") for labels, _ in lags)
-    assert value(page, "gridloop_consumer_stalled") == 0
+    assert metrics_page.value(page, "gridloop_consumer_stalled") == 0
 
     case_lines = [
         json.loads(line)

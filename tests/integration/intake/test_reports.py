@@ -7,13 +7,12 @@ from datetime import UTC, datetime
 
 import asyncpg
 import httpx
-from prometheus_client.parser import text_string_to_metric_families
 
 from services.common import events
 from tests.integration.intake import helpers
 from tests.integration.intake.conftest import Stack
 from tests.integration.intake.helpers import Integrator, report_body
-from tests.support import tokens
+from tests.support import metrics_page, tokens
 
 
 async def test_a_replay_returns_the_same_answer_and_publishes_nothing_new(
@@ -243,23 +242,16 @@ async def test_camera_alerts_carry_their_camera_and_patrols_their_officer(
     assert good_camera.status_code == 202
 
 
-def counted_reports(metrics_page: str, status: str) -> float:
+def counted_reports(page: str, status: str) -> float:
     """How many report requests intake's request metrics counted with this status."""
-    for family in text_string_to_metric_families(metrics_page):
-        if family.name == "gridloop_http_requests":
-            return sum(
-                sample.value
-                for sample in family.samples
-                if sample.name.endswith("_total")
-                and sample.labels
-                == {
-                    "service": "intake",
-                    "route": "/v1/incidents",
-                    "method": "POST",
-                    "status": status,
-                }
-            )
-    return 0.0
+    return metrics_page.value(
+        page,
+        "gridloop_http_requests_total",
+        service="intake",
+        route="/v1/incidents",
+        method="POST",
+        status=status,
+    )
 
 
 async def test_a_streamed_body_over_the_limit_gets_413(stack: Stack, city: Integrator) -> None:
