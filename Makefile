@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STACK := $(PYTHON) deploy/local/stack.py
 # Bring up the local stack (or use KAFKA_BOOTSTRAP_SERVERS / REDIS_URL / DATABASE_URL when set)
 # and export its settings into the command that follows.
-WITH_STACK = set -a && eval "$$($(STACK) up)" && set +a &&
+WITH_STACK = set -a && stack="$$($(STACK) up)" && eval "$$stack" && set +a &&
 
 .PHONY: venv promtool stack-up stack-down stack-status run test test-unit bench soak lint lock clean
 

@@ -10,22 +10,26 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.common import database
 from services.demo.processes import ServiceProcess
-from tests.support import stack
+from tests.support import runs, stack
 
 
 @pytest.fixture(scope="session")
 def infra_env() -> dict[str, str]:
-    """The running local stack (started if needed)."""
-    return stack.stack_env()
+    """The running local stack (started if needed), rid of what killed runs left on it."""
+    infra = stack.stack_env()
+    asyncio.run(runs.prune_stale(infra["KAFKA_BOOTSTRAP_SERVERS"]))
+    return infra
 
 
 @pytest.fixture(scope="module")
 def run_env(infra_env: dict[str, str]) -> Iterator[dict[str, str]]:
-    """A private database, topics, groups and Redis namespace for one test module; the
-    database is dropped after the module."""
+    """A private database, topics, groups and Redis namespace for one test module; all of
+    them are removed after the module."""
     name = f"gridloop_test_{uuid.uuid4().hex[:12]}"
     url = asyncio.run(stack.create_database(infra_env["DATABASE_URL"], name))
-    yield stack.isolated_settings(infra_env, database_url=url)
+    env = stack.isolated_settings(infra_env, database_url=url)
+    yield env
+    asyncio.run(runs.release(env))
     asyncio.run(stack.drop_database(infra_env["DATABASE_URL"], name))
 
 

@@ -19,7 +19,6 @@ from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bench.e2e import city, ladder
-from bench.e2e.slice import remove_namespace
 from services.common import database, events
 from services.dispatch import demo_community
 from services.dispatch.adapters import roster_repo, tables
@@ -29,7 +28,7 @@ from services.dispatch.cases import assignment
 from services.dispatch.cases.work import CaseWork, Dependencies
 from services.dispatch.domain import policy
 from services.dispatch.settings import DispatchSettings
-from tests.support import stack
+from tests.support import runs, stack
 
 # The household kinds of the demo feeder, in their proportions (services/demo/incidents.py).
 HOUSEHOLD_CATEGORIES = (
@@ -149,7 +148,7 @@ async def _roster(community: Community) -> AsyncIterator[Dependencies]:
         )
     finally:
         await engine.dispose()
-        await remove_namespace(infra["REDIS_URL"], namespace)
+        await runs.remove_namespace(infra["REDIS_URL"], namespace)
         await redis.aclose()
         await stack.drop_database(infra["DATABASE_URL"], name)
 

@@ -13,12 +13,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import asyncpg
-from aiokafka.admin import AIOKafkaAdminClient
-from redis.asyncio import Redis
 
 from services.demo import integrator
 from services.demo.processes import ServiceProcess
-from tests.support import stack
+from tests.support import runs, stack
 
 # Officers close cases in real life; here nobody does, so a capacity this large keeps every
 # report on the ladder's first rung (the household's linked member) for the whole run.
@@ -97,30 +95,6 @@ async def _raise_capacity(database_url: str) -> None:
 
 
 async def _remove(env: dict[str, str], server_url: str, name: str) -> None:
-    """Drop the database, delete the topics and the Redis keys of the namespace."""
+    """Drop the database; delete the topics, the Redis keys and the key files of the run."""
     await stack.drop_database(server_url, name)
-    admin = AIOKafkaAdminClient(bootstrap_servers=env["KAFKA_BOOTSTRAP_SERVERS"])
-    await admin.start()
-    try:
-        ours = [
-            env["TOPIC_REPORTS"],
-            env["TOPIC_REPORTS"] + ".alone",
-            env["TOPIC_LIFECYCLE"],
-            env["TOPIC_DEAD_LETTERS"],
-        ]
-        existing = set(await admin.list_topics())
-        if present := [topic for topic in ours if topic in existing]:
-            await admin.delete_topics(present)
-    finally:
-        await admin.close()
-    await remove_namespace(env["REDIS_URL"], env["DISPATCH_REDIS_NAMESPACE"])
-
-
-async def remove_namespace(redis_url: str, namespace: str) -> None:
-    """Delete every key whose name carries the namespace (it is unique to one run)."""
-    redis = Redis.from_url(redis_url)
-    try:
-        async for key in redis.scan_iter(match=f"*{namespace}*", count=1000):
-            await redis.delete(key)
-    finally:
-        await redis.aclose()
+    await runs.release(env)

@@ -17,7 +17,7 @@ import pytest
 
 from services.demo.processes import ROOT
 from tests.faults.deployment import Deployment
-from tests.support import stack
+from tests.support import runs, stack
 
 sys.path.insert(0, str(ROOT / "deploy" / "local"))
 from gridstack import cluster  # noqa: E402
@@ -52,16 +52,18 @@ def demo_template(
     url = asyncio.run(stack.create_database(infra["DATABASE_URL"], name))
     env = stack.isolated_settings(infra, database_url=url)
     Deployment(env, tmp_path_factory.mktemp("demo-template")).load_demo()
+    runs.remove_key_files(env)
     return name
 
 
 @pytest.fixture
-def fault_env(private_stack: cluster.PrivateStack, demo_template: str) -> dict[str, str]:
-    """A copy of the demo database, and fresh topics, groups and Redis namespace."""
+def fault_env(private_stack: cluster.PrivateStack, demo_template: str) -> Iterator[dict[str, str]]:
+    """A copy of the demo database, and fresh topics, groups and Redis namespace (they go with
+    the private stack; the key files are removed after the scenario)."""
     infra = private_stack.env()
     name = f"gridloop_fault_{uuid.uuid4().hex[:12]}"
     url = asyncio.run(stack.create_database(infra["DATABASE_URL"], name, template=demo_template))
-    return {
+    env = {
         **stack.isolated_settings(infra, database_url=url),
         "TOPIC_REPLICATION_FACTOR": str(min(BROKERS, 3)),
         "DISPATCH_CATALOGUE_FILE": str(FAULTS_CATALOGUE),
@@ -71,6 +73,8 @@ def fault_env(private_stack: cluster.PrivateStack, demo_template: str) -> dict[s
         "INTAKE_REQUIRE_API_KEY": "false",
         "INTAKE_PUBLISH_TIMEOUT_S": "3",
     }
+    yield env
+    runs.remove_key_files(env)
 
 
 @pytest.fixture

@@ -22,7 +22,7 @@ from prometheus_client import REGISTRY
 
 from services.common import envelope, health, kafka, observability
 from services.common.runtime import Infrastructure
-from tests.support import flow, reports, stack
+from tests.support import flow, reports, runs, stack
 
 STALL_S = 3.0
 
@@ -240,7 +240,8 @@ async def test_a_consumer_whose_broker_refuses_connections_is_not_ready(
 async def test_a_consumer_left_without_a_partition_is_not_ready(run_env: dict[str, str]) -> None:
     """Two consumers of one group on a one-partition topic: the one left out is not ready."""
     settings = stack.infra_settings(run_env)
-    topic, group = f"test.{uuid.uuid4().hex[:8]}.single", f"test.single.{uuid.uuid4().hex[:8]}"
+    run = runs.run_of(run_env)  # the module's run: its topics are removed with it
+    topic, group = runs.name(run, "single"), runs.name(run, f"single.{uuid.uuid4().hex[:8]}")
     admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap_servers)
     await admin.start()
     try:

@@ -4,7 +4,6 @@ import os
 import subprocess
 import sys
 import tempfile
-import uuid
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +11,7 @@ import asyncpg
 
 from services.common import keys
 from services.common.settings import InfraSettings
+from tests.support import runs
 
 ROOT = Path(__file__).resolve().parents[2]
 STACK_SCRIPT = ROOT / "deploy" / "local" / "stack.py"
@@ -72,7 +72,7 @@ def infra_settings(env: dict[str, str], **changes: str) -> InfraSettings:
 
 def isolated_settings(infra: dict[str, str], *, database_url: str) -> dict[str, str]:
     """Unique topics, groups, Redis namespace and signing keys, so runs never share data."""
-    run = uuid.uuid4().hex[:10]
+    run = runs.new_run()
     _, signing_key = keys.new_key(Path(tempfile.mkdtemp(prefix="gridloop-keys-")))
     return {
         **infra,
@@ -83,14 +83,14 @@ def isolated_settings(infra: dict[str, str], *, database_url: str) -> dict[str, 
         "DISPATCH_PASSWORD_MEMORY_KIB": "8192",
         "INTAKE_CLIENT_SECRET": "demo-intake",  # the demo community's service account
         "DATABASE_URL": database_url,
-        "TOPIC_REPORTS": f"test.{run}.reported",
-        "TOPIC_LIFECYCLE": f"test.{run}.lifecycle",
-        "TOPIC_DEAD_LETTERS": f"test.{run}.deadletters",
+        "TOPIC_REPORTS": runs.name(run, "reported"),
+        "TOPIC_LIFECYCLE": runs.name(run, "lifecycle"),
+        "TOPIC_DEAD_LETTERS": runs.name(run, "deadletters"),
         "TOPIC_PARTITIONS": "3",
-        "DISPATCH_CONSUMER_GROUP": f"test.{run}.dispatch",
-        "LEDGER_CONSUMER_GROUP": f"test.{run}.ledger",
+        "DISPATCH_CONSUMER_GROUP": runs.name(run, "dispatch"),
+        "LEDGER_CONSUMER_GROUP": runs.name(run, "ledger"),
         "DISPATCH_REDIS_NAMESPACE": f":{run}",
-        "INTAKE_CONSUMER_GROUP": f"test.{run}.intake",
+        "INTAKE_CONSUMER_GROUP": runs.name(run, "intake"),
         "INTAKE_REDIS_NAMESPACE": f":{run}",
         "LOG_LEVEL": "DEBUG",
         "LEDGER_VERIFY_INTERVAL_S": "2",

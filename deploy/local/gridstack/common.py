@@ -17,7 +17,8 @@ URL_ENV = {
     "redis": "REDIS_URL",
     "postgres": "DATABASE_URL",
 }
-READY_TIMEOUT = 90.0
+READY_TIMEOUT = 90.0  # without a line written to its log
+READY_CEILING = 900.0  # even while it writes
 STOP_TIMEOUT = 30.0
 
 

@@ -10,7 +10,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from .common import READY_TIMEOUT, STOP_TIMEOUT, StackError, log
+from .common import READY_CEILING, READY_TIMEOUT, STOP_TIMEOUT, StackError, log
 from .logfiles import log_size, log_tail, rotate_log
 
 
@@ -102,13 +102,24 @@ def wait_ready(
     log_path: Path,
     timeout: float = READY_TIMEOUT,
 ) -> None:
-    """Poll ready() until true; fail with the log tail on exit or timeout."""
-    deadline = time.monotonic() + timeout
+    """Poll ready() until true; fail with the log tail on exit, or once the server has been
+    neither ready nor writing to its log for `timeout` seconds. A server still writing is busy
+    starting (Kafka recovering thousands of partitions takes minutes), not stuck; even so it
+    gets at most READY_CEILING seconds."""
+    started = time.monotonic()
+    deadline = started + timeout
+    written = log_size(log_path)
     while not ready():
         if not alive():
             raise StackError(f"{name} exited during startup\n{log_tail(log_path)}")
-        if time.monotonic() > deadline:
-            raise StackError(f"{name} not ready after {timeout:.0f}s\n{log_tail(log_path)}")
+        now = time.monotonic()
+        if log_size(log_path) != written:
+            written = log_size(log_path)
+            deadline = min(now + timeout, started + READY_CEILING)
+        if now > deadline:
+            raise StackError(
+                f"{name} not ready after {now - started:.0f}s\n{log_tail(log_path)}"
+            )
         time.sleep(0.25)
 
 

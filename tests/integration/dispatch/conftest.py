@@ -9,20 +9,20 @@ from pathlib import Path
 import pytest
 
 from services.demo.processes import ServiceProcess
-from tests.support import stack
+from tests.support import runs, stack
 
 FAST_CATALOGUE = Path(__file__).with_name("fast_catalogue.toml")
 
 
 @pytest.fixture(scope="module")
 def run_env(infra_env: dict[str, str]) -> Iterator[dict[str, str]]:
-    """A private database and topics, a Redis database of its own, and fast deadlines; the
-    database is dropped after the module."""
+    """A private database and topics, a Redis database of its own, and fast deadlines; all of
+    them are removed after the module."""
     name = f"gridloop_test_{uuid.uuid4().hex[:12]}"
     url = asyncio.run(stack.create_database(infra_env["DATABASE_URL"], name))
     env = stack.isolated_settings(infra_env, database_url=url)
     redis_base = infra_env["REDIS_URL"].rsplit("/", 1)[0]
-    yield {
+    fast = {
         **env,
         "REDIS_URL": f"{redis_base}/{random.randint(1, 15)}",
         "DISPATCH_CATALOGUE_FILE": str(FAST_CATALOGUE),
@@ -30,6 +30,8 @@ def run_env(infra_env: dict[str, str]) -> Iterator[dict[str, str]]:
         # These scenarios are about dispatch; intake's keys are tested on their own.
         "INTAKE_REQUIRE_API_KEY": "false",
     }
+    yield fast
+    asyncio.run(runs.release(fast))
     asyncio.run(stack.drop_database(infra_env["DATABASE_URL"], name))
 
 

@@ -122,8 +122,9 @@ def _committee_claims() -> dict[str, object]:
 def _forged(env: dict[str, str]) -> dict[str, str]:
     """A committee token carrying our key id but signed by a key we never published."""
     kid, _ = keys.load_signing_key(Path(env["AUTH_SIGNING_KEY_FILE"]))
-    _, stranger_file = keys.new_key(Path(tempfile.mkdtemp(prefix="gridloop-stranger-")))
-    _, stranger = keys.load_signing_key(stranger_file)
+    with tempfile.TemporaryDirectory(prefix="gridloop-stranger-") as directory:
+        _, stranger_file = keys.new_key(Path(directory))
+        _, stranger = keys.load_signing_key(stranger_file)
     token = jwt.encode(
         _committee_claims(), stranger, algorithm=auth.ALGORITHM, headers={"kid": kid}
     )

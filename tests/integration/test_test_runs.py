@@ -1,0 +1,70 @@
+"""A test run removes what it made on the shared stack; a session removes what killed runs left."""
+
+import uuid
+from pathlib import Path
+
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from redis.asyncio import Redis
+
+from tests.support import flow, runs, stack
+
+
+async def create_topics(servers: str, *topics: str) -> None:
+    admin = AIOKafkaAdminClient(bootstrap_servers=servers)
+    await admin.start()
+    try:
+        await admin.create_topics([NewTopic(topic, 1, 1) for topic in topics])
+    finally:
+        await admin.close()
+
+
+async def topic_names(servers: str) -> set[str]:
+    admin = AIOKafkaAdminClient(bootstrap_servers=servers)
+    await admin.start()
+    try:
+        return set(await admin.list_topics())
+    finally:
+        await admin.close()
+
+
+async def wait_gone(servers: str, *topics: str) -> None:
+    """Deleted topics leave the broker's metadata shortly after the controller deleted them."""
+
+    async def gone() -> bool:
+        return not set(topics) & await topic_names(servers)
+
+    await flow.wait_for(gone, within_s=30, what=f"{topics} to be deleted")
+
+
+async def test_a_released_run_leaves_no_topic_redis_key_or_key_file(
+    infra_env: dict[str, str],
+) -> None:
+    env = stack.isolated_settings(infra_env, database_url=infra_env["DATABASE_URL"])
+    servers = env["KAFKA_BOOTSTRAP_SERVERS"]
+    neighbour = runs.name(runs.new_run(), "reported")  # another run's, left alone
+    await create_topics(servers, env["TOPIC_REPORTS"], env["TOPIC_LIFECYCLE"], neighbour)
+    key = f"dispatch{env['DISPATCH_REDIS_NAMESPACE']}:case:1"
+    redis = Redis.from_url(env["REDIS_URL"])
+    try:
+        await redis.set(key, "open")
+        await runs.release(env)
+        assert await redis.exists(key) == 0
+    finally:
+        await redis.aclose()
+    await wait_gone(servers, env["TOPIC_REPORTS"], env["TOPIC_LIFECYCLE"])
+    assert neighbour in await topic_names(servers)
+    assert not Path(env["AUTH_SIGNING_KEY_FILE"]).parent.exists()
+    await runs.delete_topics(servers, lambda topic: topic == neighbour)
+
+
+async def test_a_session_prunes_the_topics_of_runs_long_over_and_keeps_recent_ones(
+    infra_env: dict[str, str],
+) -> None:
+    servers = infra_env["KAFKA_BOOTSTRAP_SERVERS"]
+    long_over = runs.name(f"1700000000-{uuid.uuid4().hex[:6]}", "reported")
+    recent = runs.name(runs.new_run(), "reported")
+    await create_topics(servers, long_over, recent)
+    assert await runs.prune_stale(servers) >= 1
+    await wait_gone(servers, long_over)
+    assert recent in await topic_names(servers)
+    await runs.delete_topics(servers, lambda topic: topic == recent)
