@@ -3,9 +3,9 @@
 import json
 from typing import Any
 
+import httpx
 import pytest
 from fastapi import FastAPI, Request
-from fastapi.testclient import TestClient
 
 from services.intake.api import json_body
 from services.intake.reports.schemas import IncidentCreate
@@ -19,7 +19,7 @@ VALID = {
 JSON = {"content-type": "application/json"}
 
 
-def client() -> TestClient:
+def client() -> httpx.AsyncClient:
     app = FastAPI()
 
     @app.post("/framework")
@@ -31,13 +31,13 @@ def client() -> TestClient:
         body = await json_body.parse(request, IncidentCreate)
         return {"category": body.category}
 
-    return TestClient(app)
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://parse")
 
 
-def answers(body: bytes, headers: dict[str, str]) -> tuple[Any, Any]:
-    with client() as http:
-        framework = http.post("/framework", content=body, headers=headers)
-        own = http.post("/own", content=body, headers=headers)
+async def answers(body: bytes, headers: dict[str, str]) -> tuple[Any, Any]:
+    async with client() as http:
+        framework = await http.post("/framework", content=body, headers=headers)
+        own = await http.post("/own", content=body, headers=headers)
     return framework, own
 
 
@@ -64,10 +64,10 @@ def locations(response: Any) -> list[tuple[Any, ...]]:
         (json.dumps({**VALID, "category": "ufo_sighting"}).encode(), JSON),
     ],
 )
-def test_answers_with_the_status_and_locations_fastapi_gives(
+async def test_answers_with_the_status_and_locations_fastapi_gives(
     body: bytes, headers: dict[str, str]
 ) -> None:
-    framework, own = answers(body, headers)
+    framework, own = await answers(body, headers)
     assert own.status_code == framework.status_code
     if framework.status_code == 422:
         assert locations(own) == locations(framework)
@@ -79,8 +79,8 @@ def test_answers_with_the_status_and_locations_fastapi_gives(
         assert own.json() == framework.json()
 
 
-def test_a_json_decode_error_says_where() -> None:
-    _, own = answers(b'{"channel": }', JSON)
+async def test_a_json_decode_error_says_where() -> None:
+    _, own = await answers(b'{"channel": }', JSON)
     problem = own.json()["detail"][0]
     assert problem["type"] == "json_invalid"
     assert problem["loc"] == ["body", 12]
