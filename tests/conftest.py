@@ -1,7 +1,6 @@
 """Fixtures for tests against the real stack; unit tests use none of them."""
 
 import asyncio
-import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -18,6 +17,7 @@ def infra_env() -> dict[str, str]:
     """The running local stack (started if needed), rid of what killed runs left on it."""
     infra = stack.stack_env()
     asyncio.run(runs.prune_stale(infra["KAFKA_BOOTSTRAP_SERVERS"]))
+    asyncio.run(stack.prune_stale_databases(infra["DATABASE_URL"]))
     return infra
 
 
@@ -25,7 +25,7 @@ def infra_env() -> dict[str, str]:
 def run_env(infra_env: dict[str, str]) -> Iterator[dict[str, str]]:
     """A private database, topics, groups and Redis namespace for one test module; all of
     them are removed after the module."""
-    name = f"gridloop_test_{uuid.uuid4().hex[:12]}"
+    name = runs.database_name()
     url = asyncio.run(stack.create_database(infra_env["DATABASE_URL"], name))
     env = stack.isolated_settings(infra_env, database_url=url)
     yield env

@@ -2,7 +2,6 @@
 databases, repeated and concurrent upgrades."""
 
 import asyncio
-import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
@@ -19,7 +18,7 @@ from services.intake import bootstrap as intake_bootstrap
 from services.intake.adapters import tables as intake_tables
 from services.intake.reports import repository as reports_repository
 from services.ledger import bootstrap as ledger_bootstrap
-from tests.support import schema, stack
+from tests.support import runs, schema, stack
 
 pytestmark = pytest.mark.stack
 
@@ -74,7 +73,7 @@ SERVICES = [pytest.param(DISPATCH, id="dispatch"), pytest.param(INTAKE, id="inta
 @pytest.fixture
 async def empty_database(infra_env: dict[str, str]) -> AsyncIterator[AsyncEngine]:
     """A new, empty database on the stack's server, dropped after the test."""
-    name = f"gridloop_test_{uuid.uuid4().hex[:12]}"
+    name = runs.database_name()
     url = await stack.create_database(infra_env["DATABASE_URL"], name)
     engine = database.create_engine(url, pool_size=2)
     yield engine
@@ -117,7 +116,7 @@ async def test_an_empty_database_migrates_to_exactly_the_models(
     assert await service.differences(empty_database) == []
     # Autogenerate does not compare a partial index's condition: compare the catalogue with
     # what `create_all` makes from the same models too.
-    name = f"gridloop_test_{uuid.uuid4().hex[:12]}"
+    name = runs.database_name()
     url = await stack.create_database(infra_env["DATABASE_URL"], name)
     reference = database.create_engine(url, pool_size=1)
     try:

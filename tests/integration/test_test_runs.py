@@ -68,3 +68,22 @@ async def test_a_session_prunes_the_topics_of_runs_long_over_and_keeps_recent_on
     await wait_gone(servers, long_over)
     assert recent in await topic_names(servers)
     await runs.delete_topics(servers, lambda topic: topic == recent)
+
+
+async def test_a_session_drops_the_databases_of_modules_long_over_and_keeps_recent_ones(
+    infra_env: dict[str, str],
+) -> None:
+    server = infra_env["DATABASE_URL"]
+    long_over = f"gridloop_test_1700000000_{uuid.uuid4().hex[:6]}"
+    recent = runs.database_name()
+    await stack.create_database(server, long_over)
+    await stack.create_database(server, recent)
+    try:
+        dropped = await stack.prune_stale_databases(server)
+        assert long_over in dropped
+        assert recent not in dropped
+        assert await stack.database_exists(server, recent)
+        assert not await stack.database_exists(server, long_over)
+    finally:
+        await stack.drop_database(server, recent)
+        await stack.drop_database(server, long_over)

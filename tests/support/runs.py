@@ -24,6 +24,8 @@ DELETE_CHUNK = 500  # topics per request
 SETTLE_S = 300  # for the broker to apply a deletion
 # `test.<made>-<random>.…` (a run of today's naming) or `test.<8 or 10 hex>.…` (earlier ones).
 RUN_TOPIC = re.compile(r"test\.(?:(?P<made>\d{10})-[0-9a-f]{6}|[0-9a-f]{8}|[0-9a-f]{10})\.")
+# The same for a test module's database: `gridloop_test_<made>_<random>` or `…_<12 hex>`.
+TEST_DATABASE = re.compile(r"gridloop_test_(?:(?P<made>\d{10})_[0-9a-f]{6}|[0-9a-f]{12})")
 
 
 def new_run() -> str:
@@ -44,7 +46,21 @@ def run_of(env: dict[str, str]) -> str:
 def stale(topic: str, *, now: float) -> bool:
     """A topic of a test run made more than STALE_AFTER_S ago, or of one named before runs
     told their age (a hex id alone; those runs are long over). Nothing else is touched."""
-    named = RUN_TOPIC.match(topic)
+    return _stale(RUN_TOPIC.match(topic), now=now)
+
+
+def database_name() -> str:
+    """A test module's database, named like its run so that its age can be read."""
+    return "gridloop_test_" + new_run().replace("-", "_")
+
+
+def stale_database(name: str, *, now: float) -> bool:
+    """A test module's database made more than STALE_AFTER_S ago, or named before they told
+    their age. Nothing else is touched."""
+    return _stale(TEST_DATABASE.fullmatch(name), now=now)
+
+
+def _stale(named: re.Match[str] | None, *, now: float) -> bool:
     if named is None:
         return False
     made = named["made"]

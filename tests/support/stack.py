@@ -4,6 +4,9 @@ import os
 import subprocess
 import sys
 import tempfile
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -41,26 +44,46 @@ def with_database(database_url: str, name: str) -> str:
     return f"{base}/{name}"
 
 
-async def create_database(database_url: str, name: str, *, template: str | None = None) -> str:
-    """Create a database for one test run (empty, or a copy of `template`); return its URL."""
+@asynccontextmanager
+async def _server(database_url: str) -> AsyncIterator[asyncpg.Connection]:
+    """A connection to the server's `postgres` database, to create and drop others."""
     server_url = database_url.replace("postgresql+asyncpg://", "postgresql://")
     connection = await asyncpg.connect(with_database(server_url, "postgres"))
-    copy = f' template "{template}"' if template else ""
     try:
-        await connection.execute(f'create database "{name}"{copy}')
+        yield connection
     finally:
         await connection.close()
+
+
+async def create_database(database_url: str, name: str, *, template: str | None = None) -> str:
+    """Create a database for one test run (empty, or a copy of `template`); return its URL."""
+    copy = f' template "{template}"' if template else ""
+    async with _server(database_url) as connection:
+        await connection.execute(f'create database "{name}"{copy}')
     return with_database(database_url, name)
 
 
 async def drop_database(database_url: str, name: str) -> None:
     """Remove a run's database, even while something is still connected to it."""
-    server_url = database_url.replace("postgresql+asyncpg://", "postgresql://")
-    connection = await asyncpg.connect(with_database(server_url, "postgres"))
-    try:
+    async with _server(database_url) as connection:
         await connection.execute(f'drop database if exists "{name}" with (force)')
-    finally:
-        await connection.close()
+
+
+async def database_exists(database_url: str, name: str) -> bool:
+    async with _server(database_url) as connection:
+        found = await connection.fetchval("select 1 from pg_database where datname = $1", name)
+    return found is not None
+
+
+async def prune_stale_databases(database_url: str) -> list[str]:
+    """Drop the databases of test modules that were killed before their teardown."""
+    async with _server(database_url) as connection:
+        names = [row[0] for row in await connection.fetch("select datname from pg_database")]
+    now = time.time()
+    stale = [name for name in names if runs.stale_database(name, now=now)]
+    for name in stale:
+        await drop_database(database_url, name)
+    return stale
 
 
 def infra_settings(env: dict[str, str], **changes: str) -> InfraSettings:

@@ -41,3 +41,12 @@ def test_a_runs_settings_name_their_run() -> None:
     run = runs.new_run()
     env = {"TOPIC_REPORTS": runs.name(run, "reported")}
     assert runs.run_of(env) == run
+
+
+def test_test_databases_are_stale_by_the_same_rule_and_nothing_else_is() -> None:
+    now = time.time()
+    assert not runs.stale_database(runs.database_name(), now=now)
+    assert runs.stale_database("gridloop_test_1700000000_abc123", now=now)
+    assert runs.stale_database("gridloop_test_1f3a9c0b7e2d", now=now)
+    for name in ("gridloop", "postgres", "gridloop_bench_1f3a9c0b7e2d", "gridloop_test_x"):
+        assert not runs.stale_database(name, now=now)

@@ -2,7 +2,6 @@
 
 import asyncio
 import random
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,7 +17,7 @@ FAST_CATALOGUE = Path(__file__).with_name("fast_catalogue.toml")
 def run_env(infra_env: dict[str, str]) -> Iterator[dict[str, str]]:
     """A private database and topics, a Redis database of its own, and fast deadlines; all of
     them are removed after the module."""
-    name = f"gridloop_test_{uuid.uuid4().hex[:12]}"
+    name = runs.database_name()
     url = asyncio.run(stack.create_database(infra_env["DATABASE_URL"], name))
     env = stack.isolated_settings(infra_env, database_url=url)
     redis_base = infra_env["REDIS_URL"].rsplit("/", 1)[0]
