@@ -35,7 +35,7 @@ sys.path.insert(0, str(ROOT))
 
 from services.demo import integrator  # noqa: E402
 from services.demo.processes import ServiceProcess, free_port  # noqa: E402
-from tests.support import runs, stack  # noqa: E402
+from tests.support import stack  # noqa: E402
 
 BODY = json.dumps(
     {
@@ -209,8 +209,7 @@ def main() -> None:
         print(f"intake log: {log_dir}")
     finally:
         intake.stop()
-        asyncio.run(runs.release(env))
-        asyncio.run(stack.drop_database(infra["DATABASE_URL"], name))
+        asyncio.run(stack.remove_run(env))
 
 
 @contextmanager

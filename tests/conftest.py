@@ -16,8 +16,7 @@ from tests.support import runs, stack
 def infra_env() -> dict[str, str]:
     """The running local stack (started if needed), rid of what killed runs left on it."""
     infra = stack.stack_env()
-    asyncio.run(runs.prune_stale(infra["KAFKA_BOOTSTRAP_SERVERS"]))
-    asyncio.run(stack.prune_stale_databases(infra["DATABASE_URL"]))
+    asyncio.run(stack.prune_leftovers(infra))
     return infra
 
 
@@ -29,8 +28,7 @@ def run_env(infra_env: dict[str, str]) -> Iterator[dict[str, str]]:
     url = asyncio.run(stack.create_database(infra_env["DATABASE_URL"], name))
     env = stack.isolated_settings(infra_env, database_url=url)
     yield env
-    asyncio.run(runs.release(env))
-    asyncio.run(stack.drop_database(infra_env["DATABASE_URL"], name))
+    asyncio.run(stack.remove_run(env))
 
 
 @pytest.fixture(scope="module")

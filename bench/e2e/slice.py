@@ -16,7 +16,7 @@ import asyncpg
 
 from services.demo import integrator
 from services.demo.processes import ServiceProcess
-from tests.support import runs, stack
+from tests.support import stack
 
 # Officers close cases in real life; here nobody does, so a capacity this large keeps every
 # report on the ladder's first rung (the household's linked member) for the whole run.
@@ -81,7 +81,7 @@ def running_slice(*, log_level: str) -> Iterator[Slice]:
     finally:
         for process in processes.values():
             process.stop()
-        asyncio.run(_remove(env, infra["DATABASE_URL"], name))
+        asyncio.run(stack.remove_run(env))
 
 
 async def _raise_capacity(database_url: str) -> None:
@@ -92,9 +92,3 @@ async def _raise_capacity(database_url: str) -> None:
         )
     finally:
         await connection.close()
-
-
-async def _remove(env: dict[str, str], server_url: str, name: str) -> None:
-    """Drop the database; delete the topics, the Redis keys and the key files of the run."""
-    await stack.drop_database(server_url, name)
-    await runs.release(env)

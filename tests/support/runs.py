@@ -12,7 +12,8 @@ import re
 import shutil
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from aiokafka.admin import AIOKafkaAdminClient
@@ -75,9 +76,7 @@ async def delete_topics(bootstrap_servers: str, chosen: Callable[[str], bool]) -
     its own metadata later: thousands of partitions keep it busy for half a minute, and a topic
     created meanwhile stays unknown to its clients until it is done.
     """
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers)
-    await admin.start()
-    try:
+    async with kafka_admin(bootstrap_servers) as admin:
         doomed = [topic for topic in await admin.list_topics() if chosen(topic)]
         for start in range(0, len(doomed), DELETE_CHUNK):
             await admin.delete_topics(doomed[start : start + DELETE_CHUNK], timeout_ms=60_000)
@@ -86,9 +85,18 @@ async def delete_topics(bootstrap_servers: str, chosen: Callable[[str], bool]) -
             if time.monotonic() > deadline:
                 raise TimeoutError(f"the broker still lists deleted topics after {SETTLE_S} s")
             await asyncio.sleep(0.5)
+    return len(doomed)
+
+
+@asynccontextmanager
+async def kafka_admin(bootstrap_servers: str) -> AsyncIterator[AIOKafkaAdminClient]:
+    """A started admin client, closed afterwards."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers)
+    await admin.start()
+    try:
+        yield admin
     finally:
         await admin.close()
-    return len(doomed)
 
 
 async def remove_namespace(redis_url: str, namespace: str) -> None:

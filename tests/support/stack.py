@@ -86,6 +86,19 @@ async def prune_stale_databases(database_url: str) -> list[str]:
     return stale
 
 
+async def remove_run(env: dict[str, str]) -> None:
+    """Everything a run made on the stack: its topics, Redis keys and key files, and its
+    database (the last part of its DATABASE_URL)."""
+    await runs.release(env)
+    await drop_database(env["DATABASE_URL"], env["DATABASE_URL"].rpartition("/")[2])
+
+
+async def prune_leftovers(infra: dict[str, str]) -> None:
+    """Remove the topics and databases of runs killed before their teardown."""
+    await runs.prune_stale(infra["KAFKA_BOOTSTRAP_SERVERS"])
+    await prune_stale_databases(infra["DATABASE_URL"])
+
+
 def infra_settings(env: dict[str, str], **changes: str) -> InfraSettings:
     """The shared settings a service would read from `env` (as environment variables), with
     `changes` (by field name) on top."""

@@ -112,14 +112,11 @@ def wait_ready(
     while not ready():
         if not alive():
             raise StackError(f"{name} exited during startup\n{log_tail(log_path)}")
-        now = time.monotonic()
-        if log_size(log_path) != written:
-            written = log_size(log_path)
-            deadline = min(now + timeout, started + READY_CEILING)
+        now, size = time.monotonic(), log_size(log_path)
+        if size != written:
+            written, deadline = size, min(now + timeout, started + READY_CEILING)
         if now > deadline:
-            raise StackError(
-                f"{name} not ready after {now - started:.0f}s\n{log_tail(log_path)}"
-            )
+            raise StackError(f"{name} not ready after {now - started:.0f}s\n{log_tail(log_path)}")
         time.sleep(0.25)
 
 

@@ -30,8 +30,7 @@ def run_env(infra_env: dict[str, str]) -> Iterator[dict[str, str]]:
         "INTAKE_REQUIRE_API_KEY": "false",
     }
     yield fast
-    asyncio.run(runs.release(fast))
-    asyncio.run(stack.drop_database(infra_env["DATABASE_URL"], name))
+    asyncio.run(stack.remove_run(fast))
 
 
 @pytest.fixture(scope="module")
