@@ -145,6 +145,7 @@ async def _roster(community: Community) -> AsyncIterator[Dependencies]:
             lifecycle_topic="",
             catalogue=load_catalogue(DispatchSettings()),
             schedule=cast(Any, None),
+            confirmations=cast(Any, None),
         )
     finally:
         await engine.dispose()

@@ -1,5 +1,8 @@
 """Kafka helpers: the idempotent producer, topic set-up, and a consumer loop that commits late.
 
+The loop commits a batch's offsets once its effects are durable, in the background: the next
+batch is fetched and handled while the broker records the offsets (ADR 49).
+
 The loop also reports its progress (polls, positions, lag) to `metrics.ConsumerProgress`,
 which feeds the consumer metrics and the readiness check.
 """
@@ -7,6 +10,7 @@ which feeds the consumer metrics and the readiness check.
 import asyncio
 import contextlib
 import logging
+import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
 
@@ -25,6 +29,8 @@ TOPIC_ALREADY_EXISTS = 36
 # A consumer loop that makes no progress for this long is not ready (see ConsumerProgress).
 STALL_AFTER_S = 60.0
 POSITION_TIMEOUT_S = 1.0
+# How long a rebalance or a stop waits for the offsets still being committed.
+FLUSH_TIMEOUT_S = 5.0
 Rejection = tuple[str, str]  # (event id, why it cannot be processed)
 BatchHandler = Callable[[Sequence[envelope.CloudEvent]], Awaitable[Sequence[Rejection] | None]]
 
@@ -77,11 +83,16 @@ def create_consumer(settings: InfraSettings, *, group_id: str, client_id: str) -
     )
 
 
-class _LogRebalance(ConsumerRebalanceListener):
-    """Work is finished and committed batch by batch, so a rebalance only needs logging."""
+class _FlushOnRevoke(ConsumerRebalanceListener):
+    """Work is finished batch by batch; before partitions go, their handled offsets are
+    committed, so that their next owner does not receive those records again."""
+
+    def __init__(self, flush: Callable[[], Awaitable[None]]) -> None:
+        self._flush = flush
 
     async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
         logger.info("partitions revoked: %s", sorted(str(tp) for tp in revoked))
+        await self._flush()
 
     async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
         logger.info("partitions assigned: %s", sorted(str(tp) for tp in assigned))
@@ -113,12 +124,18 @@ class ConsumerLoop:
         self._dead_letter_topic = dead_letter_topic
         self._max_records = max_records
         self._retry_delay_s = retry_delay_s
+        # Offsets of handled batches not yet committed, and the one commit under way.
+        self._handled: dict[TopicPartition, int] = {}
+        self._committing: asyncio.Task[None] | None = None
         self.last_progress: float = 0.0
         self.progress = metrics.ConsumerProgress(consumer_group, stall_after_s=stall_after_s)
         for topic in self._topics:
             # Series exist from the start at 0, so rate() and increase() see the first one.
             metrics.DEAD_LETTERS.labels(topic)
             metrics.CONSUMER_BATCH_FAILURES.labels(consumer_group, topic)
+        self._handle_seconds = metrics.CONSUMER_BATCH_SECONDS.labels(consumer_group, "handle")
+        self._commit_seconds = metrics.CONSUMER_BATCH_SECONDS.labels(consumer_group, "commit")
+        self._batch_records = metrics.CONSUMER_BATCH_RECORDS.labels(consumer_group)
 
     async def run(self, stop: asyncio.Event) -> None:
         """Consume until `stop` is set; a failing batch is retried from its first record.
@@ -131,6 +148,7 @@ class ConsumerLoop:
         try:
             while await self._consume(stop):
                 assert self._renew is not None
+                self._handled.clear()  # the new consumer resumes from the committed offsets
                 self._consumer = self._renew()
                 self.progress.assigned(())
                 self.progress.started()
@@ -139,7 +157,7 @@ class ConsumerLoop:
 
     async def _consume(self, stop: asyncio.Event) -> bool:
         """Run the current consumer until `stop` (False) or until it is wedged (True)."""
-        self._consumer.subscribe(self._topics, listener=_LogRebalance())
+        self._consumer.subscribe(self._topics, listener=_FlushOnRevoke(self._flush_commits))
         try:
             await self._consumer.start()
         except KafkaError as error:
@@ -160,6 +178,7 @@ class ConsumerLoop:
                     )
                     return True
         finally:
+            await self._flush_commits()
             await _stop_quietly(self._consumer)
         return False
 
@@ -167,6 +186,7 @@ class ConsumerLoop:
         batches = await self._consumer.getmany(timeout_ms=500, max_records=self._max_records)
         self.last_progress = asyncio.get_running_loop().time()
         self.progress.polled()
+        self._commit_handled()  # offsets a failed commit left are tried again
         if batches:
             try:
                 await self._process(batches)
@@ -207,6 +227,7 @@ class ConsumerLoop:
         Handling them together spreads the handler's fixed cost (a transaction, a commit)
         over everything the poll brought; the offsets are committed together after it.
         """
+        started = time.perf_counter()
         events: list[envelope.CloudEvent] = []
         record_of: dict[str, ConsumerRecord] = {}
         consumed: Counter[tuple[str, str]] = Counter()  # counted once per kind, not per record
@@ -225,10 +246,53 @@ class ConsumerLoop:
         if events:
             for event_id, reason in await self._handle(events):
                 await self._dead_letter(record_of[event_id], reason)
+        self._handle_seconds.observe(time.perf_counter() - started)
+        self._batch_records.observe(sum(len(records) for records in batches.values()))
         failpoints.reach("consumer.before_commit")
-        await self._consumer.commit(
+        self._handled.update(
             {partition: records[-1].offset + 1 for partition, records in batches.items()}
         )
+        self._commit_handled()
+
+    def _commit_handled(self) -> None:
+        """Commit the handled offsets in the background; one commit at a time, each taking
+        everything handled until it starts."""
+        if self._handled and (self._committing is None or self._committing.done()):
+            self._committing = asyncio.create_task(self._commit())
+
+    async def _commit(self) -> None:
+        while self._handled:
+            offsets, self._handled = self._handled, {}
+            started = time.perf_counter()
+            try:
+                await self._consumer.commit(offsets)
+            except Exception as error:  # whatever the cause, they go with the next commit
+                # Offsets only move forward: a later batch's offset of a partition supersedes
+                # this one; a partition no longer assigned is its next owner's to redeliver.
+                assigned = self._consumer.assignment()
+                for partition, offset in offsets.items():
+                    if partition in assigned:
+                        self._handled.setdefault(partition, offset)
+                logger.warning(
+                    "committing offsets %s failed (%r); tried again after the next poll",
+                    _offsets(offsets),
+                    error,
+                )
+                return
+            self._commit_seconds.observe(time.perf_counter() - started)
+
+    async def _flush_commits(self) -> None:
+        """Wait for the commit under way and commit what is left, for at most a few seconds:
+        offsets that do not make it only mean records delivered again, which changes nothing."""
+        try:
+            async with asyncio.timeout(FLUSH_TIMEOUT_S):
+                if self._committing is not None:
+                    await self._committing
+                self._commit_handled()
+                if self._committing is not None:
+                    await self._committing
+        except TimeoutError:
+            logger.warning("offsets %s not committed in time", _offsets(self._handled))
 
     async def _handle(self, events: list[envelope.CloudEvent]) -> list[Rejection]:
         """The handler's rejections. A batch that fails is tried again one event at a time, so

@@ -54,6 +54,20 @@ CONSUMER_BATCH_FAILURES = Counter(
     ["group", "topic"],
 )
 
+CONSUMER_BATCH_SECONDS = Histogram(
+    "gridloop_consumer_batch_seconds",
+    "Time one polled batch takes, by phase: handle (decode, the handler, dead letters) and"
+    " commit (its offsets, in the background while the next batch is handled)",
+    ["group", "phase"],
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0),
+)
+CONSUMER_BATCH_RECORDS = Histogram(
+    "gridloop_consumer_batch_records",
+    "Records in one polled batch",
+    ["group"],
+    buckets=(1, 2, 5, 10, 20, 50, 100, 200, 500, 1000),
+)
+
 Partition = tuple[str, int]
 
 

@@ -18,7 +18,8 @@ PRODUCER_BROKEN = (OutOfOrderSequenceNumber, UnknownProducerId, InvalidProducerE
 
 
 class Publisher:
-    """Sends CloudEvents and returns only once the broker has acknowledged them.
+    """Sends CloudEvents and returns only once the broker has acknowledged them (or, with
+    `hand_over_records`, once they are queued in order, their acknowledgement still to come).
 
     aiokafka's idempotent producer does not recover from a sequence gap (a batch lost while
     no broker answered, e.g. across a cluster restart): every later send fails with one of
@@ -51,6 +52,22 @@ class Publisher:
         for topic, event_type, _ in records:
             metrics.events_produced(topic, event_type).inc()
 
+    async def hand_over_records(
+        self, records: Sequence[tuple[str, str, envelope.KafkaRecordOut]]
+    ) -> "asyncio.Task[None]":
+        """Give already-encoded events (topic, type, record) to the producer in order and
+        return without waiting for the broker: the returned task ends once every one is
+        acknowledged, or raises why not. Later sends cannot overtake these."""
+        producer = self.producer
+        acks = await self._enqueue(producer, [(topic, record) for topic, _, record in records])
+
+        async def acknowledged() -> None:
+            await self._acknowledged(producer, acks)
+            for topic, event_type, _ in records:
+                metrics.events_produced(topic, event_type).inc()
+
+        return asyncio.create_task(acknowledged())
+
     async def dead_letter(
         self, topic: str, record: ConsumerRecord, *, reason: str, consumer_group: str
     ) -> None:
@@ -68,15 +85,30 @@ class Publisher:
     async def _send(self, records: Sequence[tuple[str, envelope.KafkaRecordOut]]) -> None:
         """Send in order, then wait for every acknowledgement."""
         producer = self.producer
+        await self._acknowledged(producer, await self._enqueue(producer, records))
+
+    async def _enqueue(
+        self, producer: AIOKafkaProducer, records: Sequence[tuple[str, envelope.KafkaRecordOut]]
+    ) -> list["asyncio.Future[object]"]:
+        """Hand the records to the producer in order; their acknowledgements to come."""
         try:
-            futures = [
+            return [
                 await producer.send(topic, value=r.value, key=r.key, headers=r.headers)
                 for topic, r in records
             ]
-            if len(futures) == 1:
-                await futures[0]  # the common case, without gather's bookkeeping
+        except PRODUCER_BROKEN as broken:
+            await self._replace(producer, because=broken)
+            raise
+
+    async def _acknowledged(
+        self, producer: AIOKafkaProducer, acks: Sequence["asyncio.Future[object]"]
+    ) -> None:
+        """Wait for every acknowledgement; a producer that can send no more is replaced."""
+        try:
+            if len(acks) == 1:
+                await acks[0]  # the common case, without gather's bookkeeping
             else:
-                await asyncio.gather(*futures)
+                await asyncio.gather(*acks)
         except PRODUCER_BROKEN as broken:
             await self._replace(producer, because=broken)
             raise

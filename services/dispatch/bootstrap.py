@@ -80,8 +80,10 @@ async def start(settings: DispatchSettings) -> Dispatch:
     key_set, signer = signing(settings)
     infra = await Infrastructure.start(settings.infra, client_id="gridloop-dispatch")
     await migrate(infra.engine)
+    sessions = database.session_maker(infra.engine)
+    confirmations = outbox.Confirmations(infra.publisher, sessions)
     deps = Dependencies(
-        sessions=database.session_maker(infra.engine),
+        sessions=sessions,
         live=LiveState(
             infra.redis,
             namespace=settings.redis_namespace,
@@ -91,9 +93,11 @@ async def start(settings: DispatchSettings) -> Dispatch:
         lifecycle_topic=settings.infra.topic_lifecycle,
         catalogue=load_catalogue(settings),
         schedule=timer_store.TimerSchedule(infra.redis, namespace=settings.redis_namespace),
+        confirmations=confirmations,
     )
     async with deps.sessions() as session:
         await deps.live.rebuild(await case_repo.open_case_counts(session=session))
+    infra.run_in_background(confirmations.run)
     infra.run_in_background(
         functools.partial(
             outbox.relay,

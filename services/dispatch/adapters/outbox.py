@@ -1,8 +1,10 @@
 """The transactional outbox: events are stored with the change, then relayed to Kafka in order.
 
-A command publishes its own events right after its commit (low latency); the relay sends
-whatever is left unsent (a crash between commit and publish), oldest first. A duplicate
-send carries the same event id, which consumers de-duplicate.
+A command hands its own events to the producer right after its commit (low latency) and
+goes on; `Confirmations` waits for the broker's acknowledgements and marks them sent. The
+relay sends whatever is left unsent (a crash between commit and acknowledgement, a refused
+send), oldest first. A duplicate send carries the same event id, which consumers
+de-duplicate.
 """
 
 import asyncio
@@ -76,9 +78,11 @@ def encoded(topic: str, events: Sequence[envelope.CloudEvent]) -> list[Outgoing]
 
 
 async def store(*, session: AsyncSession, rows: Sequence[Outgoing], now: datetime) -> None:
-    """Add the events to the outbox in the open transaction, in order."""
+    """Add the events to the outbox in the open transaction, in order (after a flush of the
+    session's own changes, which this plain insert does not trigger)."""
     if rows:
-        await session.execute(
+        connection = await session.connection()
+        await connection.execute(
             insert(tables.OUTBOX),
             [
                 {
@@ -96,35 +100,97 @@ async def store(*, session: AsyncSession, rows: Sequence[Outgoing], now: datetim
         )
 
 
+def _records(rows: Sequence[Stored]) -> list[tuple[str, str, envelope.KafkaRecordOut]]:
+    return [
+        (
+            row.topic,
+            row.event_type,
+            envelope.KafkaRecordOut(
+                key=row.key,
+                value=row.value,
+                headers=[(name, value.encode()) for name, value in row.headers],
+            ),
+        )
+        for row in rows
+    ]
+
+
 async def send(
     rows: Sequence[Stored],
     *,
     publisher: Publisher,
     sessions: async_sessionmaker[AsyncSession],
 ) -> None:
-    """Publish stored events in order and mark them sent."""
+    """Publish stored events in order, wait for the broker, and mark them sent."""
     if not rows:
         return
-    await publisher.publish_records(
-        [
-            (
-                row.topic,
-                row.event_type,
-                envelope.KafkaRecordOut(
-                    key=row.key,
-                    value=row.value,
-                    headers=[(name, value.encode()) for name, value in row.headers],
-                ),
-            )
-            for row in rows
-        ]
-    )
+    await publisher.publish_records(_records(rows))
+    await mark_sent(sessions, [row.event_id for row in rows])
+
+
+async def mark_sent(sessions: async_sessionmaker[AsyncSession], event_ids: Sequence[str]) -> None:
+    """The broker has these events: the relay leaves them alone."""
     async with sessions() as session, session.begin():
-        await session.execute(
-            update(OutboxRow)
-            .where(col(OutboxRow.event_id).in_([row.event_id for row in rows]))
+        connection = await session.connection()
+        await connection.execute(
+            update(tables.OUTBOX)
+            .where(tables.OUTBOX.c.event_id.in_(event_ids))
             .values(sent_at=datetime.now(UTC))
         )
+
+
+class Confirmations:
+    """Events handed to the producer whose acknowledgement is still to come.
+
+    `hand_over` queues a unit of work's events in order and returns; `run` waits for their
+    acknowledgements in the background and marks them sent, everything that has arrived
+    meanwhile in one statement. An event the broker refuses stays unsent: the relay sends it
+    again. At most `limit` units wait, so a broker that stops answering holds up the work
+    that hands over more (back-pressure) instead of piling events up in memory.
+    """
+
+    def __init__(
+        self, publisher: Publisher, sessions: async_sessionmaker[AsyncSession], *, limit: int = 64
+    ) -> None:
+        self._publisher = publisher
+        self._sessions = sessions
+        self._waiting: asyncio.Queue[tuple[asyncio.Task[None], list[str]]] = asyncio.Queue(limit)
+
+    async def hand_over(self, rows: Sequence[Stored]) -> None:
+        """Give the stored events to the producer, in order, after their commit."""
+        if rows:
+            acknowledged = await self._publisher.hand_over_records(_records(rows))
+            await self._waiting.put((acknowledged, [row.event_id for row in rows]))
+
+    async def run(self, stop: asyncio.Event, *, poll_s: float = 0.5) -> None:
+        """Mark acknowledged events sent until `stop` is set and nothing waits any more."""
+        while not (stop.is_set() and self._waiting.empty()):
+            try:
+                waiting = [await asyncio.wait_for(self._waiting.get(), poll_s)]
+            except TimeoutError:
+                continue
+            while not self._waiting.empty():
+                waiting.append(self._waiting.get_nowait())
+            await self._confirm(waiting)
+
+    async def _confirm(self, waiting: list[tuple[asyncio.Task[None], list[str]]]) -> None:
+        sent: list[str] = []
+        for acknowledged, event_ids in waiting:
+            try:
+                await acknowledged
+            except Exception as error:  # the relay sends them again, whatever the cause
+                logger.warning(
+                    "%d events not acknowledged (%r); left to the relay", len(event_ids), error
+                )
+                continue
+            sent += event_ids
+        if sent:
+            try:
+                await mark_sent(self._sessions, sent)
+            except Exception:
+                logger.exception(
+                    "marking %d events sent failed; the relay sends them again", len(sent)
+                )
 
 
 async def relay(

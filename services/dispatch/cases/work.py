@@ -1,9 +1,9 @@
 """A unit of work on one case: lock it, let the domain decide, commit the change with its events.
 
-Events go to the outbox in the same transaction as the change, and are published right
-after the commit (the relay sends any that a crash left behind). Redis effects (load
-counters, timers, task notifications) follow the commit; Redis is rebuilt from PostgreSQL
-when it loses them.
+Events go to the outbox in the same transaction as the change, and are handed to the producer
+right after the commit; their acknowledgement is awaited in the background (the relay sends
+any that a crash or a refusal left behind). Redis effects (load counters, timers, task
+notifications) follow the commit; Redis is rebuilt from PostgreSQL when it loses them.
 """
 
 import asyncio
@@ -46,6 +46,7 @@ class Dependencies:
     lifecycle_topic: str
     catalogue: Catalogue
     schedule: timer_store.TimerSchedule
+    confirmations: outbox.Confirmations
 
 
 @dataclass
@@ -163,8 +164,10 @@ async def store(session: AsyncSession, works: Sequence[CaseWork]) -> None:
 
 
 async def settle(deps: Dependencies, works: Sequence[CaseWork]) -> None:
-    """After the commit: log and count the events, then publish them and apply the Redis
-    effects, side by side; the first failure of either is raised once both are done."""
+    """After the commit: log and count the events, hand them to the producer in order, and
+    apply the Redis effects, which the next unit of work's decisions read. The broker's
+    acknowledgement is not awaited here (outbox.Confirmations): the events are durable in
+    the outbox since the commit, and later sends cannot overtake them."""
     for work in works:
         if logger.isEnabledFor(logging.DEBUG):  # a line per event is DEBUG's (ADR 47)
             for event in work.outgoing:
@@ -176,14 +179,10 @@ async def settle(deps: Dependencies, works: Sequence[CaseWork]) -> None:
                 )
         metrics.count_committed(work.outgoing)
     failpoints.reach("dispatch.before_publish")
-    # The events and the live state do not wait for each other: each goes out while the other
-    # does, and both are done (or have failed) before the next unit of work decides.
+    # Neither waits for the other, and both are done (or have failed) before the next unit of
+    # work decides: a refused hand-over does not leave the loads unapplied.
     outcomes = await asyncio.gather(
-        outbox.send(
-            [row for work in works for row in work.stored_events],
-            publisher=deps.publisher,
-            sessions=deps.sessions,
-        ),
+        deps.confirmations.hand_over([row for work in works for row in work.stored_events]),
         _live_effects(deps, works),
         return_exceptions=True,
     )
