@@ -5,9 +5,10 @@ from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 import asyncpg
-from sqlalchemy import text
+from sqlalchemy import event, exc, text
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import class_mapper
+from sqlalchemy.pool import ConnectionPoolEntry, PoolProxiedConnection
 from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -24,10 +25,25 @@ def async_url(database_url: str) -> str:
 
 
 def create_engine(database_url: str, *, pool_size: int = 10) -> AsyncEngine:
-    """An engine whose connections are checked before use, so a restarted server is survived."""
-    return create_async_engine(
-        async_url(database_url), pool_size=pool_size, pool_pre_ping=True, pool_recycle=1800
-    )
+    """An engine that survives a restarted server.
+
+    A pooled connection that the server has closed is replaced when it is checked out, which
+    costs no round trip (`pool_pre_ping` costs three: BEGIN, an empty query, ROLLBACK); a
+    statement that fails because the server went away discards the whole pool, which is
+    SQLAlchemy's own handling of disconnects.
+    """
+    engine = create_async_engine(async_url(database_url), pool_size=pool_size, pool_recycle=1800)
+    event.listen(engine.sync_engine, "checkout", _replace_if_closed)
+    return engine
+
+
+def _replace_if_closed(
+    dbapi_connection: Any, record: ConnectionPoolEntry, proxy: PoolProxiedConnection
+) -> None:
+    """The pool tries another connection when this one's socket is closed."""
+    driver = record.driver_connection
+    if driver is None or driver.is_closed():
+        raise exc.DisconnectionError("the server closed this connection")
 
 
 def session_maker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
