@@ -282,8 +282,12 @@ class ConsumerLoop:
             self._commit_seconds.observe(time.perf_counter() - started)
 
     async def _flush_commits(self) -> None:
-        """Wait for the commit under way and commit what is left, for at most a few seconds:
-        offsets that do not make it only mean records delivered again, which changes nothing."""
+        """Wait for the commit under way and commit what is left, for at most a few seconds.
+
+        Called before partitions are revoked and when the loop stops, so what does not make
+        it is dropped: those records go again to the partitions' next owner, which changes
+        nothing, and a later commit cannot move a partition's offset back behind that owner's.
+        """
         try:
             async with asyncio.timeout(FLUSH_TIMEOUT_S):
                 if self._committing is not None:
@@ -293,6 +297,7 @@ class ConsumerLoop:
                     await self._committing
         except TimeoutError:
             logger.warning("offsets %s not committed in time", _offsets(self._handled))
+        self._handled.clear()
 
     async def _handle(self, events: list[envelope.CloudEvent]) -> list[Rejection]:
         """The handler's rejections. A batch that fails is tried again one event at a time, so

@@ -133,3 +133,19 @@ async def test_stopping_waits_for_the_offsets_still_to_be_committed() -> None:
     pending.set_result(None)
     await flushing
     assert consumer.committed == [1]
+
+
+async def test_offsets_that_a_revocation_could_not_commit_are_left_to_the_next_owner() -> None:
+    consumer, handler = HeldConsumer([[0, 1]]), Handler()
+    loop = loop_over(consumer, handler)
+    await poll(loop)
+    _, refused = await consumer.requests.get()
+    flushing = asyncio.create_task(loop._flush_commits())
+    refused.set_exception(CommitFailedError("rebalanced"))
+    _, refused_again = await consumer.requests.get()  # the flush tries what is left once more
+    refused_again.set_exception(CommitFailedError("rebalanced"))
+    await flushing
+    await poll(loop)
+    await asyncio.sleep(0.01)
+    assert consumer.requests.empty(), "offsets the revocation gave up were committed later"
+    assert consumer.committed == []
