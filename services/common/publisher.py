@@ -48,9 +48,7 @@ class Publisher:
         self, records: Sequence[tuple[str, str, envelope.KafkaRecordOut]]
     ) -> None:
         """Produce already-encoded events (topic, type, record) in order; wait for every ack."""
-        await self._send([(topic, record) for topic, _, record in records])
-        for topic, event_type, _ in records:
-            metrics.events_produced(topic, event_type).inc()
+        await (await self.hand_over_records(records))
 
     async def hand_over_records(
         self, records: Sequence[tuple[str, str, envelope.KafkaRecordOut]]
