@@ -3,10 +3,12 @@
 import json
 import re
 from collections.abc import Iterator
-from typing import Any
+from datetime import UTC, datetime
+from typing import Annotated, Any
 
 from fastapi import Request
 from fastapi.exceptions import RequestValidationError
+from pydantic import AfterValidator
 
 FORMS = ("application/x-www-form-urlencoded", "multipart/form-data")
 # A JSON string's escaped NUL: `\u0000` after an even number of backslashes (none included).
@@ -66,3 +68,17 @@ def _texts(value: Any) -> Iterator[str]:
     elif isinstance(value, list):
         for item in value:
             yield from _texts(item)
+
+
+def comparable_instant(value: datetime) -> datetime:
+    """A time the database can compare with: one whose offset takes it outside years 1–9999
+    in UTC is refused (422) instead of failing the query."""
+    if value.tzinfo is not None:
+        try:
+            value.astimezone(UTC)
+        except OverflowError as error:
+            raise ValueError("the time is out of range once converted to UTC") from error
+    return value
+
+
+Instant = Annotated[datetime, AfterValidator(comparable_instant)]

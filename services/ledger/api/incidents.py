@@ -1,12 +1,11 @@
 """Case routes: the filtered list, one case with its timeline, a household's ledger, stats."""
 
 import uuid
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query
 
-from services.common import auth, events
+from services.common import auth, events, validation
 from services.ledger.adapters import case_queries, entries
 from services.ledger.api import cursors
 from services.ledger.api.access import CaseReach, HouseholdReach
@@ -37,9 +36,9 @@ async def list_incidents(
     household: str | None = None,
     source_system: str | None = None,
     external_id: str | None = None,
-    reported_from: Annotated[datetime | None, Query(alias="from")] = None,
-    reported_to: Annotated[datetime | None, Query(alias="to")] = None,
-    updated_since: datetime | None = None,
+    reported_from: Annotated[validation.Instant | None, Query(alias="from")] = None,
+    reported_to: Annotated[validation.Instant | None, Query(alias="to")] = None,
+    updated_since: validation.Instant | None = None,
     overdue: bool | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     cursor: str | None = None,
