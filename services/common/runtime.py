@@ -112,12 +112,16 @@ class Infrastructure:
             "workers": background_check,
         }
 
-    async def close(self) -> None:
-        """Stop background work, then close every client."""
+    async def stop_background(self) -> None:
+        """Set `stop` and wait (a while) for the background work to end."""
         self.stop.set()
         for task in self.background:
             with contextlib.suppress(asyncio.TimeoutError, asyncio.CancelledError, Exception):
                 await asyncio.wait_for(task, timeout=10)
+
+    async def close(self) -> None:
+        """Stop background work, then close every client."""
+        await self.stop_background()
         await self.publisher.producer.stop()
         await self.redis.aclose()
         await self.engine.dispose()

@@ -61,7 +61,7 @@ async def _consume(settings: DispatchSettings) -> None:
     try:
         await asyncio.gather(*dispatch.infra.background)
     finally:
-        await dispatch.infra.close()
+        await dispatch.close()
 
 
 async def _load_demo(settings: DispatchSettings, *, seed: int) -> None:

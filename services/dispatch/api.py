@@ -20,7 +20,7 @@ def create_app(settings: DispatchSettings) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.dispatch = await bootstrap.start(settings)
         yield
-        await app.state.dispatch.infra.close()
+        await app.state.dispatch.close()
 
     app = FastAPI(
         title="gridloop dispatch",

@@ -37,6 +37,12 @@ class Dispatch:
     signer: service.Signer
     hasher: PasswordHasher
 
+    async def close(self) -> None:
+        """Stop the background work, mark what the broker has acknowledged, close the clients."""
+        await self.infra.stop_background()
+        await self.deps.confirmations.close()
+        await self.infra.close()
+
     def jwks_document(self) -> dict[str, Any]:
         """The published public keys."""
         jwks_file = self.settings.infra.auth_jwks_file
@@ -97,7 +103,6 @@ async def start(settings: DispatchSettings) -> Dispatch:
     )
     async with deps.sessions() as session:
         await deps.live.rebuild(await case_repo.open_case_counts(session=session))
-    infra.run_in_background(confirmations.run)
     infra.run_in_background(
         functools.partial(
             outbox.relay,

@@ -13,11 +13,11 @@ from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.common import auth, database, kafka, migrations
+from services.common.group_commit import GroupCommit
 from services.common.runtime import Infrastructure
 from services.intake import lifecycle
 from services.intake import migrations as intake_migrations
 from services.intake.adapters.geo_index import GeoIndex, IndexedCase
-from services.intake.adapters.group_commit import GroupCommit
 from services.intake.adapters.held_connection import HeldConnection
 from services.intake.adapters.ledger_client import LedgerClient
 from services.intake.adapters.service_token import ClientCredentials

@@ -8,6 +8,7 @@ de-duplicate.
 """
 
 import asyncio
+import functools
 import logging
 import uuid
 from collections.abc import Sequence
@@ -21,6 +22,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.common import envelope, runtime
+from services.common.group_commit import GroupCommit
 from services.common.kafka import Publisher
 from services.dispatch.adapters import tables
 from services.dispatch.adapters.tables import OutboxRow
@@ -142,55 +144,57 @@ async def mark_sent(sessions: async_sessionmaker[AsyncSession], event_ids: Seque
 class Confirmations:
     """Events handed to the producer whose acknowledgement is still to come.
 
-    `hand_over` queues a unit of work's events in order and returns; `run` waits for their
-    acknowledgements in the background and marks them sent, everything that has arrived
-    meanwhile in one statement. An event the broker refuses stays unsent: the relay sends it
-    again. At most `limit` units wait, so a broker that stops answering holds up the work
-    that hands over more (back-pressure) instead of piling events up in memory.
+    `hand_over` queues a unit of work's events in order and returns. As each unit's
+    acknowledgement arrives its events are marked sent, those of every unit acknowledged
+    meanwhile in one statement (a group commit). An event the broker refuses, or one still
+    unacknowledged at `close`, stays unsent: the relay sends it again. A broker that stops
+    answering holds up `hand_over` itself (the producer's buffer fills), so unacknowledged
+    units cannot pile up in memory.
     """
 
-    def __init__(
-        self, publisher: Publisher, sessions: async_sessionmaker[AsyncSession], *, limit: int = 64
-    ) -> None:
+    def __init__(self, publisher: Publisher, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._publisher = publisher
         self._sessions = sessions
-        self._waiting: asyncio.Queue[tuple[asyncio.Task[None], list[str]]] = asyncio.Queue(limit)
+        self._marks: GroupCommit[list[str], None] = GroupCommit(
+            self._mark_sent, name="outbox sent marks"
+        )
+        self._unacknowledged: set[asyncio.Task[None]] = set()
+        self._closing = False
 
     async def hand_over(self, rows: Sequence[Stored]) -> None:
         """Give the stored events to the producer, in order, after their commit."""
-        if rows:
-            acknowledged = await self._publisher.hand_over_records(_records(rows))
-            await self._waiting.put((acknowledged, [row.event_id for row in rows]))
+        if not rows:
+            return
+        acknowledged = await self._publisher.hand_over_records(_records(rows))
+        if self._closing:
+            return  # left to the relay
+        self._unacknowledged.add(acknowledged)
+        acknowledged.add_done_callback(
+            functools.partial(self._settled, [row.event_id for row in rows])
+        )
 
-    async def run(self, stop: asyncio.Event, *, poll_s: float = 0.5) -> None:
-        """Mark acknowledged events sent until `stop` is set and nothing waits any more."""
-        while not (stop.is_set() and self._waiting.empty()):
-            try:
-                waiting = [await asyncio.wait_for(self._waiting.get(), poll_s)]
-            except TimeoutError:
-                continue
-            while not self._waiting.empty():
-                waiting.append(self._waiting.get_nowait())
-            await self._confirm(waiting)
+    async def close(self, *, timeout_s: float = 5.0) -> None:
+        """Wait a while for the outstanding acknowledgements, mark them, then stop."""
+        self._closing = True
+        if self._unacknowledged:
+            await asyncio.wait(set(self._unacknowledged), timeout=timeout_s)
+        await self._marks.close()
 
-    async def _confirm(self, waiting: list[tuple[asyncio.Task[None], list[str]]]) -> None:
-        sent: list[str] = []
-        for acknowledged, event_ids in waiting:
-            try:
-                await acknowledged
-            except Exception as error:  # the relay sends them again, whatever the cause
-                logger.warning(
-                    "%d events not acknowledged (%r); left to the relay", len(event_ids), error
-                )
-                continue
-            sent += event_ids
-        if sent:
-            try:
-                await mark_sent(self._sessions, sent)
-            except Exception:
-                logger.exception(
-                    "marking %d events sent failed; the relay sends them again", len(sent)
-                )
+    def _settled(self, event_ids: list[str], acknowledged: asyncio.Task[None]) -> None:
+        self._unacknowledged.discard(acknowledged)
+        if acknowledged.cancelled():
+            return
+        error = acknowledged.exception()
+        if error is not None:  # the relay sends them again, whatever the cause
+            logger.warning(
+                "%d events not acknowledged (%r); left to the relay", len(event_ids), error
+            )
+        elif not self._marks.closed:
+            self._marks.post(event_ids)
+
+    async def _mark_sent(self, units: Sequence[list[str]]) -> list[None]:
+        await mark_sent(self._sessions, [event_id for unit in units for event_id in unit])
+        return [None] * len(units)
 
 
 async def relay(

@@ -20,10 +20,10 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.common import envelope, failpoints
+from services.common.group_commit import GroupCommit
 from services.common.kafka import Publisher
 from services.intake import metrics
 from services.intake.adapters.geo_index import GeoIndex, IndexedCase
-from services.intake.adapters.group_commit import GroupCommit
 from services.intake.adapters.tables import ReportRow
 from services.intake.integrators.keys import Principal
 from services.intake.reports import domain, messages, repository

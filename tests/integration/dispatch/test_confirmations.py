@@ -75,7 +75,6 @@ async def test_handed_over_events_arrive_in_order_and_are_marked_sent(
 ) -> None:
     topic = run_env["TOPIC_LIFECYCLE"]
     confirmations = outbox.Confirmations(infra.publisher, database.session_maker(infra.engine))
-    infra.run_in_background(confirmations.run)
     units = [await stored(infra, topic, count) for count in (1, 5, 3)]
     for rows in units:
         await confirmations.hand_over(rows)
@@ -87,6 +86,25 @@ async def test_handed_over_events_arrive_in_order_and_are_marked_sent(
     await flow.wait_for(all_sent, within_s=20, what="every handed-over event marked sent")
     arrived = [event_id for event_id in await on_topic(run_env, topic) if event_id in ids(every)]
     assert arrived == [row.event_id for row in every]
+    await confirmations.close()
+
+
+async def test_close_marks_what_is_acknowledged_before_it_returns(
+    infra: Infrastructure, run_env: dict[str, str]
+) -> None:
+    confirmations = outbox.Confirmations(infra.publisher, database.session_maker(infra.engine))
+    rows = await stored(infra, run_env["TOPIC_LIFECYCLE"], 4)
+    await confirmations.hand_over(rows)
+    await confirmations.close()
+    assert await sent_ids(infra, rows) == ids(rows)
+
+    late = await stored(infra, run_env["TOPIC_LIFECYCLE"], 2)
+    await confirmations.hand_over(late)  # still published; marking it is left to the relay
+    arrived = await on_topic(run_env, run_env["TOPIC_LIFECYCLE"])
+    assert [event_id for event_id in arrived if event_id in ids(late)] == [
+        row.event_id for row in late
+    ]
+    assert await sent_ids(infra, late) == set()
 
 
 def ids(rows: Sequence[outbox.Outgoing]) -> set[str]:
@@ -119,7 +137,6 @@ async def test_events_the_broker_refuses_stay_unsent_for_the_relay(
         RefusingPublisher(infra.publisher),  # type: ignore[arg-type]
         database.session_maker(infra.engine),
     )
-    infra.run_in_background(confirmations.run)
     refused, accepted = await stored(infra, topic, 2), await stored(infra, topic, 2)
     await confirmations.hand_over(refused)
     await confirmations.hand_over(accepted)
@@ -129,3 +146,4 @@ async def test_events_the_broker_refuses_stay_unsent_for_the_relay(
 
     await flow.wait_for(accepted_sent, within_s=20, what="the accepted events marked sent")
     assert await sent_ids(infra, refused) == set()
+    await confirmations.close()

@@ -45,6 +45,11 @@ class GroupCommit(Generic[Item, Outcome]):
         """Write the item with the next batch without waiting (failures are logged)."""
         self._enqueue(item, None)
 
+    @property
+    def closed(self) -> bool:
+        """Whether `close` has begun: nothing more may be queued."""
+        return self._closing
+
     def _enqueue(self, item: Item, future: asyncio.Future[Outcome] | None) -> None:
         if self._closing:
             raise RuntimeError(f"{self._name} is closed")
