@@ -13,6 +13,8 @@ import uuid
 import asyncpg
 import httpx
 
+from services.common.database import SERVER_SETTINGS
+
 ASSIGNED = "gridloop.incident.assigned.v1"
 REPORTED = "gridloop.incident.reported.v1"
 POLL_S = 0.02
@@ -36,7 +38,12 @@ class LedgerWatch:
 
     async def start(self) -> None:
         """Watch entries recorded from now on."""
-        self._connection = await asyncpg.connect(self._database_url)
+        # Polled fifty times a second. Its generic plan, made while the ledger was empty,
+        # scanned the whole table at each poll: the watcher cost the database more than
+        # the services it watched.
+        self._connection = await asyncpg.connect(
+            self._database_url, server_settings=SERVER_SETTINGS
+        )
         self._last_seq = int(
             await self._connection.fetchval("select coalesce(max(seq), 0) from ledger_entry")
         )

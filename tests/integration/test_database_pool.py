@@ -1,5 +1,5 @@
-"""A pooled connection that the server closed (a restart, an administrator) is replaced when
-it is checked out, so the next unit of work does not fail on it."""
+"""Pooled connections: one the server closed (a restart, an administrator) is replaced when
+it is checked out, so the next unit of work does not fail on it; each plans for its values."""
 
 import asyncio
 
@@ -28,3 +28,14 @@ async def test_a_connection_the_server_closed_is_replaced_at_checkout(
     finally:
         await engine.dispose()
         await other.dispose()
+
+
+async def test_statements_are_planned_for_their_values(run_env: dict[str, str]) -> None:
+    """No generic plans: one made while a table was nearly empty kept scanning it (ADR 51)."""
+    engine = database.create_engine(run_env["DATABASE_URL"], pool_size=1)
+    try:
+        async with engine.connect() as connection:
+            mode = await connection.execute(text("select current_setting('plan_cache_mode')"))
+            assert mode.scalar_one() == "force_custom_plan"
+    finally:
+        await engine.dispose()

@@ -74,7 +74,9 @@ async def save(
         " (like ledger_incident_state) on commit delete rows"
     )
     await database.copy_records_to_table("ledger_state_batch", records=rows, columns=COLUMNS)
-    await database.execute(f"{_UPSERT}; truncate ledger_state_batch")
+    # Emptied for a second save in this transaction. DELETE, not TRUNCATE: on a table that
+    # outlives the transaction, TRUNCATE makes a new file each time (about 2 ms a batch).
+    await database.execute(f"{_UPSERT}; delete from ledger_state_batch")
 
 
 async def add_anomalies(*, connection: AsyncConnection, anomalies: Sequence[Anomaly]) -> None:
