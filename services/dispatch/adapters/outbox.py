@@ -9,6 +9,7 @@ de-duplicate.
 
 import asyncio
 import functools
+import json
 import logging
 import uuid
 from collections.abc import Sequence
@@ -16,7 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
-from sqlalchemy import insert, update
+from sqlalchemy import text, update
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -79,26 +80,38 @@ def encoded(topic: str, events: Sequence[envelope.CloudEvent]) -> list[Outgoing]
     return rows
 
 
+# One execution for the whole unit of work (a list of rows given to an INSERT is executed once
+# per row). `seq` follows the rows' order: they are inserted in the order of the arrays.
+_STORE = text(
+    f"insert into {tables.OUTBOX.name}"
+    " (event_id, incident_id, topic, event_type, key, value, headers, created_at)"
+    " select event_id, incident_id, topic, event_type, key, value, cast(headers as json),"
+    " cast(:created_at as timestamptz)"
+    " from unnest(cast(:event_ids as text[]), cast(:incident_ids as uuid[]),"
+    " cast(:topics as text[]), cast(:event_types as text[]), cast(:keys as bytea[]),"
+    " cast(:values as bytea[]), cast(:headers as text[])) with ordinality"
+    " as event(event_id, incident_id, topic, event_type, key, value, headers, position)"
+    " order by position"
+)
+
+
 async def store(*, session: AsyncSession, rows: Sequence[Outgoing], now: datetime) -> None:
     """Add the events to the outbox in the open transaction, in order (after a flush of the
     session's own changes, which this plain insert does not trigger)."""
     if rows:
         connection = await session.connection()
         await connection.execute(
-            insert(tables.OUTBOX),
-            [
-                {
-                    "event_id": row.event_id,
-                    "incident_id": row.incident_id,
-                    "topic": row.topic,
-                    "event_type": row.event_type,
-                    "key": row.key,
-                    "value": row.value,
-                    "headers": row.headers,
-                    "created_at": now,
-                }
-                for row in rows
-            ],
+            _STORE,
+            {
+                "event_ids": [row.event_id for row in rows],
+                "incident_ids": [row.incident_id for row in rows],
+                "topics": [row.topic for row in rows],
+                "event_types": [row.event_type for row in rows],
+                "keys": [row.key for row in rows],
+                "values": [row.value for row in rows],
+                "headers": [json.dumps(row.headers) for row in rows],
+                "created_at": now,
+            },
         )
 
 

@@ -147,3 +147,18 @@ async def test_events_the_broker_refuses_stay_unsent_for_the_relay(
     await flow.wait_for(accepted_sent, within_s=20, what="the accepted events marked sent")
     assert await sent_ids(infra, refused) == set()
     await confirmations.close()
+
+
+async def test_stored_events_read_back_as_the_relay_sends_them(
+    infra: Infrastructure, run_env: dict[str, str]
+) -> None:
+    rows = await stored(infra, run_env["TOPIC_LIFECYCLE"], 5)
+    columns = ("event_id", "topic", "event_type", "key", "value", "headers")
+    async with infra.engine.connect() as connection:
+        found = await connection.execute(
+            select(*(tables.OUTBOX.c[name] for name in columns), tables.OUTBOX.c.sent_at)
+            .where(tables.OUTBOX.c.event_id.in_([row.event_id for row in rows]))
+            .order_by(tables.OUTBOX.c.seq)
+        )
+        read = [tuple(record) for record in found]
+    assert read == [(*(getattr(row, name) for name in columns), None) for row in rows]
