@@ -58,6 +58,13 @@ def _replace_if_closed(
         raise exc.DisconnectionError("the server closed this connection")
 
 
+def column_arrays(rows: Sequence[Any], *fields: str) -> dict[str, list[Any]]:
+    """Bind values for a statement that inserts from `unnest` of arrays, one execution for all
+    the rows (a list of rows given to a statement is executed once per row): each field's
+    values, in the rows' order, under the field's name."""
+    return {field: [getattr(row, field) for row in rows] for field in fields}
+
+
 def session_maker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     """Sessions that keep loaded objects usable after commit."""
     return async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)

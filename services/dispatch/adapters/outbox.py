@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.common import envelope, runtime
+from services.common import database, envelope, runtime
 from services.common.group_commit import GroupCommit
 from services.common.kafka import Publisher
 from services.dispatch.adapters import tables
@@ -80,16 +80,16 @@ def encoded(topic: str, events: Sequence[envelope.CloudEvent]) -> list[Outgoing]
     return rows
 
 
-# One execution for the whole unit of work (a list of rows given to an INSERT is executed once
-# per row). `seq` follows the rows' order: they are inserted in the order of the arrays.
+# One execution for the whole unit of work (see `database.column_arrays`); `seq` follows the
+# rows' order, as they are inserted in the order of the arrays.
 _STORE = text(
     f"insert into {tables.OUTBOX.name}"
     " (event_id, incident_id, topic, event_type, key, value, headers, created_at)"
     " select event_id, incident_id, topic, event_type, key, value, cast(headers as json),"
     " cast(:created_at as timestamptz)"
-    " from unnest(cast(:event_ids as text[]), cast(:incident_ids as uuid[]),"
-    " cast(:topics as text[]), cast(:event_types as text[]), cast(:keys as bytea[]),"
-    " cast(:values as bytea[]), cast(:headers as text[])) with ordinality"
+    " from unnest(cast(:event_id as text[]), cast(:incident_id as uuid[]),"
+    " cast(:topic as text[]), cast(:event_type as text[]), cast(:key as bytea[]),"
+    " cast(:value as bytea[]), cast(:headers as text[])) with ordinality"
     " as event(event_id, incident_id, topic, event_type, key, value, headers, position)"
     " order by position"
 )
@@ -103,12 +103,9 @@ async def store(*, session: AsyncSession, rows: Sequence[Outgoing], now: datetim
         await connection.execute(
             _STORE,
             {
-                "event_ids": [row.event_id for row in rows],
-                "incident_ids": [row.incident_id for row in rows],
-                "topics": [row.topic for row in rows],
-                "event_types": [row.event_type for row in rows],
-                "keys": [row.key for row in rows],
-                "values": [row.value for row in rows],
+                **database.column_arrays(
+                    rows, "event_id", "incident_id", "topic", "event_type", "key", "value"
+                ),
                 "headers": [json.dumps(row.headers) for row in rows],
                 "created_at": now,
             },

@@ -17,6 +17,7 @@ from sqlalchemy import text, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from services.common import database
 from services.dispatch.adapters import tables
 from services.dispatch.adapters.tables import TimerRow
 from services.dispatch.domain.deadlines import Timer, TimerKind
@@ -101,13 +102,12 @@ def new_rows(incident_id: uuid.UUID, attempt: int, timers: Sequence[Timer]) -> l
     ]
 
 
-# One execution for the whole batch: a list of rows given to an INSERT is executed once per
-# row, four rows per new case.
+# One execution for the whole batch (four timers per new case): see `database.column_arrays`.
 _SAVE = text(
     f"insert into {tables.TIMER.name} (id, incident_id, kind, attempt, due_at, fired_at, cancelled)"
     " select id, incident_id, kind, attempt, due_at, null, false from unnest("
-    "cast(:ids as text[]), cast(:incident_ids as uuid[]), cast(:kinds as text[]),"
-    " cast(:attempts as integer[]), cast(:due as timestamptz[]))"
+    "cast(:id as text[]), cast(:incident_id as uuid[]), cast(:kind as text[]),"
+    " cast(:attempt as integer[]), cast(:due_at as timestamptz[]))"
     " as timer(id, incident_id, kind, attempt, due_at)"
     " on conflict (id) do update set incident_id = excluded.incident_id,"
     " kind = excluded.kind, attempt = excluded.attempt, due_at = excluded.due_at,"
@@ -119,16 +119,9 @@ async def save(*, session: AsyncSession, rows: Sequence[NewTimer]) -> None:
     """Store pending timers in one statement; one that exists is replaced (a resumed clock)."""
     if not rows:
         return
-    latest = {row.id: row for row in rows}.values()  # scheduled twice: the last due time
+    latest = list({row.id: row for row in rows}.values())  # scheduled twice: the last due time
     await session.execute(
-        _SAVE,
-        {
-            "ids": [row.id for row in latest],
-            "incident_ids": [row.incident_id for row in latest],
-            "kinds": [row.kind for row in latest],
-            "attempts": [row.attempt for row in latest],
-            "due": [row.due_at for row in latest],
-        },
+        _SAVE, database.column_arrays(latest, "id", "incident_id", "kind", "attempt", "due_at")
     )
 
 
