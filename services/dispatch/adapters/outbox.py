@@ -176,9 +176,8 @@ class Confirmations:
         if not rows:
             return
         acknowledged = await self._publisher.hand_over_records(_records(rows))
-        if self._closing:
-            return  # left to the relay
-        self._unacknowledged.add(acknowledged)
+        if not self._closing:  # after `close` began, marking them is left to the relay
+            self._unacknowledged.add(acknowledged)
         acknowledged.add_done_callback(
             functools.partial(self._settled, [row.event_id for row in rows])
         )
