@@ -128,7 +128,7 @@ async def _by_filters(
     query: Query, *, principal: Principal, wanted: set[str], now: datetime, deps: Dependencies
 ) -> list[ServiceRequest]:
     """Pages of the ledger's case list, narrowed to the caller's own cases."""
-    start = query.start_date or (query.end_date or now) - DEFAULT_SPAN
+    start = query.start_date or _span_before(query.end_date or now)
     found: list[ServiceRequest] = []
     for category in mapping.codes_wanted(query.service_code):
         cursor: str | None = None
@@ -146,6 +146,12 @@ async def _by_filters(
             if cursor is None or len(matching) >= query.limit:
                 break
     return found
+
+
+def _span_before(end: datetime) -> datetime:
+    """The default span ending at `end`, cut at the calendar's first day."""
+    first = datetime.min.replace(tzinfo=end.tzinfo)
+    return end - DEFAULT_SPAN if end - first > DEFAULT_SPAN else first
 
 
 async def _visible(

@@ -158,6 +158,7 @@ async def test_requests_xml_filters_as_requests_json_does(stack: Stack) -> None:
     assert listed(service_code="clutter,wall_seepage") == everything
     assert listed(start_date=an_hour_ago, service_code="clutter") == [clutter_id]
     assert listed(end_date="2020-01-01T00:00:00Z") == []
+    assert listed(end_date="0001-01-05T00:02:00Z") == []  # its default span starts before 0001
     assert listed(service_request_id=f"{clutter_id},{NOBODYS}") == [clutter_id]
 
 
