@@ -127,6 +127,7 @@ class ConsumerLoop:
         # Offsets of handled batches not yet committed, and the one commit under way.
         self._handled: dict[TopicPartition, int] = {}
         self._committing: asyncio.Task[None] | None = None
+        self._in_flight: dict[TopicPartition, int] = {}
         self.last_progress: float = 0.0
         self.progress = metrics.ConsumerProgress(consumer_group, stall_after_s=stall_after_s)
         for topic in self._topics:
@@ -141,8 +142,8 @@ class ConsumerLoop:
         """Consume until `stop` is set; a failing batch is retried from its first record.
 
         With `renew`, a consumer whose fetches the broker stopped answering (aiokafka can stay
-        wedged on stale leaders after a broker restart) is replaced by a new one, which
-        resumes from the committed offsets.
+        wedged on stale leaders after a broker restart), or whose commits are not accepted, is
+        replaced by a new one, which resumes from the committed offsets.
         """
         self.progress.started()
         try:
@@ -171,7 +172,7 @@ class ConsumerLoop:
         try:
             while not stop.is_set():
                 await self._poll_once()
-                wedged = self._renew and self.progress.unanswered_fetch()
+                wedged = self._renew and self.progress.wedged()
                 if wedged:
                     logger.warning(
                         "consumer %s wedged (%s); starting a new one", self._group, wedged
@@ -252,6 +253,7 @@ class ConsumerLoop:
         self._handled.update(
             {partition: records[-1].offset + 1 for partition, records in batches.items()}
         )
+        self.progress.awaiting_commit(True)
         self._commit_handled()
 
     def _commit_handled(self) -> None:
@@ -263,6 +265,7 @@ class ConsumerLoop:
     async def _commit(self) -> None:
         while self._handled:
             offsets, self._handled = self._handled, {}
+            self._in_flight = offsets
             started = time.perf_counter()
             try:
                 await self._consumer.commit(offsets)
@@ -278,8 +281,13 @@ class ConsumerLoop:
                     _offsets(offsets),
                     error,
                 )
+                self.progress.awaiting_commit(bool(self._handled))
                 return
+            finally:
+                self._in_flight = {}
             self._commit_seconds.observe(time.perf_counter() - started)
+            self.progress.commit_accepted()
+        self.progress.awaiting_commit(False)
 
     async def _flush_commits(self) -> None:
         """Wait for the commit under way and commit what is left, for at most a few seconds.
@@ -287,17 +295,29 @@ class ConsumerLoop:
         Called before partitions are revoked and when the loop stops, so what does not make
         it is dropped: those records go again to the partitions' next owner, which changes
         nothing, and a later commit cannot move a partition's offset back behind that owner's.
+        A commit still unanswered then is cancelled, so that none outlives its consumer.
         """
         try:
             async with asyncio.timeout(FLUSH_TIMEOUT_S):
-                if self._committing is not None:
-                    await self._committing
+                await self._commit_under_way()
                 self._commit_handled()
-                if self._committing is not None:
-                    await self._committing
+                await self._commit_under_way()
         except TimeoutError:
-            logger.warning("offsets %s not committed in time", _offsets(self._handled))
+            logger.warning("offsets %s not committed in time", _offsets(self._uncommitted()))
+            if self._committing is not None:
+                self._committing.cancel()
+            self._committing = None
         self._handled.clear()
+        self.progress.awaiting_commit(False)
+
+    async def _commit_under_way(self) -> None:
+        """Wait until the commit under way, if any, has ended (it logs its own failure)."""
+        if self._committing is not None:
+            await asyncio.wait({self._committing})
+
+    def _uncommitted(self) -> dict[TopicPartition, int]:
+        """The handled offsets not committed yet, those of the commit under way included."""
+        return {**self._in_flight, **self._handled}
 
     async def _handle(self, events: list[envelope.CloudEvent]) -> list[Rejection]:
         """The handler's rejections. A batch that fails is tried again one event at a time, so

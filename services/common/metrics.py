@@ -94,7 +94,8 @@ class ConsumerProgress:
     poll; it has no partition assigned (it cannot join its group, or the group has more
     consumers than partitions); a partition has lag and its position does not move; or the
     broker does not answer fetches for an assigned partition (a fetcher wedged after a broker
-    restart looks like this: no error, no records, an old high watermark).
+    restart looks like this: no error, no records, an old high watermark); or handled offsets
+    wait for a commit the group coordinator does not accept.
     """
 
     def __init__(
@@ -113,6 +114,7 @@ class ConsumerProgress:
         self._started_at = 0.0
         self._polled_at: float | None = None
         self._unassigned_since: float | None = None
+        self._uncommitted_since: float | None = None
         self._partitions: dict[Partition, _PartitionWatch] = {}
         STALL_COLLECTOR.watch(self)
 
@@ -120,6 +122,7 @@ class ConsumerProgress:
         """The loop is about to start its consumer."""
         self.running, self._started_at, self._polled_at = True, self._clock(), None
         self._unassigned_since = self._started_at
+        self._uncommitted_since = None
 
     def stopped(self) -> None:
         """The loop has ended; its lag series go away."""
@@ -130,6 +133,18 @@ class ConsumerProgress:
         """A poll returned (with or without records)."""
         self._polled_at = self._clock()
         CONSUMER_LAST_POLL.labels(self.group).set(self._wall_clock())
+
+    def awaiting_commit(self, waiting: bool) -> None:
+        """Whether handled offsets wait to be committed; the wait starts with the first."""
+        if not waiting:
+            self._uncommitted_since = None
+        elif self._uncommitted_since is None:
+            self._uncommitted_since = self._clock()
+
+    def commit_accepted(self) -> None:
+        """The coordinator accepted a commit: what still waits has waited from now."""
+        if self._uncommitted_since is not None:
+            self._uncommitted_since = self._clock()
 
     def assigned(self, partitions: Iterable[Partition]) -> None:
         """The partitions assigned now; the others are forgotten."""
@@ -173,6 +188,17 @@ class ConsumerProgress:
                 return f"no fetch answer for {topic}-{number} for {now - watch.fetched_at:.0f} s"
         return None
 
+    def uncommitted(self) -> str | None:
+        """Handled offsets no commit has been accepted for (a wedged group coordinator)."""
+        since = self._uncommitted_since
+        if self.running and since is not None and self._clock() - since > self.stall_after_s:
+            return f"handled offsets not committed for {self._clock() - since:.0f} s"
+        return None
+
+    def wedged(self) -> str | None:
+        """Why a new consumer would do better than this one: unanswered fetches or commits."""
+        return self.unanswered_fetch() or self.uncommitted()
+
     def stall_reason(self) -> str | None:
         """Why the loop is not making progress, or None when it is (or is not running)."""
         if not self.running:
@@ -197,7 +223,8 @@ class ConsumerProgress:
                     f"consumer {self.group}: {topic}-{number} has lag {watch.lag} and its "
                     f"position has not moved for {now - watch.moved_at:.0f} s"
                 )
-        return None
+        uncommitted = self.uncommitted()
+        return f"consumer {self.group}: {uncommitted}" if uncommitted else None
 
 
 def _remove_lag(group: str, partition: Partition) -> None:

@@ -337,3 +337,58 @@ async def test_a_wedged_consumer_is_replaced_and_the_service_is_ready_again(
     finally:
         await client.aclose()
         await infra.close()
+
+
+async def test_a_consumer_whose_commits_are_never_accepted_is_replaced(
+    run_env: dict[str, str],
+) -> None:
+    """Fetches answered, batches handled, commits never answered (a wedged coordinator): the
+    new consumer handles the records again and its commits go through."""
+    settings = stack.infra_settings(run_env)
+    group = f"test.uncommitted.{uuid.uuid4().hex[:8]}"
+    infra = await Infrastructure.start(settings, client_id="test-uncommitted")
+    first = kafka.create_consumer(settings, group_id=group, client_id="uncommitted-first")
+    never = asyncio.Event()
+
+    async def unanswered_commit(offsets: object = None) -> None:
+        await never.wait()
+
+    first.commit = unanswered_commit  # type: ignore[method-assign]
+    replacements: list[kafka.AIOKafkaConsumer] = []
+
+    def renew() -> kafka.AIOKafkaConsumer:
+        replacements.append(kafka.create_consumer(settings, group_id=group, client_id="renew"))
+        return replacements[-1]
+
+    gate = Gate()
+    loop = kafka.ConsumerLoop(
+        consumer=first,
+        consumer_group=group,
+        topics=[settings.topic_reports],
+        handle_batch=gate.handle,
+        publisher=infra.publisher,
+        dead_letter_topic=settings.topic_dead_letters,
+        stall_after_s=STALL_S,
+        renew=renew,
+    )
+    sent = await reports.publish_reports(
+        infra.publisher, settings.topic_reports, 3, description="readiness test"
+    )
+    infra.run_in_background(loop.run)
+    try:
+
+        async def handled_twice() -> bool:
+            return all(gate.handled.count(event_id) == 2 for event_id in sent)
+
+        await flow.wait_for(handled_twice, within_s=STALL_S + 40, what="handling by a new one")
+        await reports.wait_committed(
+            settings.kafka_bootstrap_servers,
+            group,
+            [settings.topic_reports],
+            partitions=settings.topic_partitions,
+            within_s=30,
+        )
+        assert len(replacements) == 1
+    finally:
+        never.set()
+        await infra.close()

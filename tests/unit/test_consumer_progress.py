@@ -202,3 +202,44 @@ def test_unanswered_fetches_are_told_apart_from_other_stalls(clock: Clock) -> No
     clock.advance(STALL_S + 1)
     assert progress.unanswered_fetch() is None, "no partition is not a wedged fetcher"
     assert progress.stall_reason() is not None
+
+
+def test_offsets_no_commit_is_accepted_for_are_a_stall_that_a_new_consumer_would_mend(
+    clock: Clock,
+) -> None:
+    progress = progress_of(clock, "uncommitted")
+    progress.assigned([REPORTS])
+    progress.awaiting_commit(True)
+    for offset in range(1, 4):  # fetches answered and handled, commits never accepted
+        clock.advance(STALL_S / 2)
+        progress.polled()
+        progress.observe(REPORTS, position=offset, end=offset, fetch_mark=offset)
+        progress.awaiting_commit(True)
+    assert progress.unanswered_fetch() is None
+    assert progress.wedged() == f"handled offsets not committed for {1.5 * STALL_S:.0f} s"
+    assert progress.stall_reason() == f"consumer uncommitted: {progress.wedged()}"
+    progress.commit_accepted()
+    assert progress.wedged() is None and progress.stall_reason() is None
+
+
+def test_commits_that_keep_being_accepted_or_nothing_to_commit_are_no_stall(
+    clock: Clock,
+) -> None:
+    progress = progress_of(clock, "commits")
+    progress.assigned([REPORTS])
+    progress.awaiting_commit(True)
+    for offset in range(1, 6):  # under load something always waits, and commits go through
+        clock.advance(STALL_S / 2)
+        progress.polled()
+        progress.observe(REPORTS, position=offset, end=offset, fetch_mark=offset)
+        progress.commit_accepted()
+    assert progress.wedged() is None
+    progress.awaiting_commit(False)
+    clock.advance(2 * STALL_S)
+    progress.polled()
+    progress.observe(REPORTS, position=5, end=5, fetch_mark=6)
+    assert progress.wedged() is None and progress.stall_reason() is None
+    progress.awaiting_commit(True)
+    progress.stopped()
+    clock.advance(2 * STALL_S)
+    assert progress.wedged() is None, "a stopped loop is not judged"

@@ -13,15 +13,14 @@ from pathlib import Path
 
 import httpx
 import pytest
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka import AIOKafkaProducer
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.common import envelope
 from services.demo.processes import ROOT, ServiceProcess
 from services.ledger.domain.records import REPORTS_TOPIC_TYPES
-from tests.support import flow, tokens
+from tests.support import flow, reports, tokens
 from tests.unit.ledger.stories import Story
 
 
@@ -41,8 +40,8 @@ class Publisher:
         self._env = run_env
 
     def topic_of(self, event: envelope.CloudEvent) -> str:
-        reports = event.type in REPORTS_TOPIC_TYPES
-        return self._env["TOPIC_REPORTS"] if reports else self._env["TOPIC_LIFECYCLE"]
+        to_reports = event.type in REPORTS_TOPIC_TYPES
+        return self._env["TOPIC_REPORTS"] if to_reports else self._env["TOPIC_LIFECYCLE"]
 
     async def events(self, events: Sequence[envelope.CloudEvent]) -> None:
         """Publish in this order and wait until Kafka has them all."""
@@ -91,29 +90,13 @@ async def wait_until_consumed(run_env: dict[str, str], *, within_s: float = 60) 
     Offsets are committed only after a batch is recorded, so this is the moment every
     published event has had its effect, including redeliveries that write nothing.
     """
-    topics = (run_env["TOPIC_REPORTS"], run_env["TOPIC_LIFECYCLE"])
-    partitions = [
-        TopicPartition(topic, n)
-        for topic in topics
-        for n in range(int(run_env["TOPIC_PARTITIONS"]))
-    ]
-    servers = run_env["KAFKA_BOOTSTRAP_SERVERS"]
-    probe = AIOKafkaConsumer(bootstrap_servers=servers)
-    admin = AIOKafkaAdminClient(bootstrap_servers=servers)
-    await probe.start()
-    await admin.start()
-    try:
-        ends = await probe.end_offsets(partitions)
-
-        async def committed() -> bool:
-            offsets = await admin.list_consumer_group_offsets(run_env["LEDGER_CONSUMER_GROUP"])
-            done = {tp: meta.offset for tp, meta in offsets.items()}
-            return all(done.get(tp, 0) >= end for tp, end in ends.items())
-
-        await flow.wait_for(committed, within_s=within_s, what="the ledger to commit everything")
-    finally:
-        await probe.stop()
-        await admin.close()
+    await reports.wait_committed(
+        run_env["KAFKA_BOOTSTRAP_SERVERS"],
+        run_env["LEDGER_CONSUMER_GROUP"],
+        (run_env["TOPIC_REPORTS"], run_env["TOPIC_LIFECYCLE"]),
+        partitions=int(run_env["TOPIC_PARTITIONS"]),
+        within_s=within_s,
+    )
 
 
 @pytest.fixture(scope="module")
