@@ -103,11 +103,12 @@ class ServiceProcess:
             except subprocess.TimeoutExpired:
                 self.kill()
 
-    def log_tail(self, lines: int = 60) -> str:
-        """The end of this service's log."""
+    def log_tail(self, lines: int | None = 60) -> str:
+        """The end of this service's log (all of it when `lines` is None)."""
         if not self._log_path.exists():
             return "(no log)"
-        return "\n".join(self._log_path.read_text(errors="replace").splitlines()[-lines:])
+        kept = self._log_path.read_text(errors="replace").splitlines()
+        return "\n".join(kept if lines is None else kept[-lines:])
 
     def run_to_completion(self, *, within_s: float = 120) -> None:
         """Run a one-shot command (e.g. load-demo) and fail with its log if it fails."""

@@ -10,7 +10,7 @@ import shutil
 import sys
 import tempfile
 import uuid
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from pathlib import Path
 
 import pytest
@@ -24,6 +24,19 @@ from gridstack import cluster  # noqa: E402
 
 FAULTS_CATALOGUE = Path(__file__).with_name("faults_catalogue.toml")
 BROKERS = 3
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    """A failed scenario's report carries the services' warnings and errors, so that a run
+    whose logs are gone still says what the services saw."""
+    report = yield
+    deployment = getattr(item, "funcargs", {}).get("deployment")
+    if report.failed and report.when == "call" and isinstance(deployment, Deployment):
+        report.sections.append(("services' warnings and errors", deployment.warnings()))
+    return report
 
 
 @pytest.fixture(scope="package")

@@ -1,6 +1,7 @@
 """The services of one fault scenario as real processes, restarted as a scenario requires."""
 
 import asyncio
+import json
 import time
 from pathlib import Path
 
@@ -69,6 +70,29 @@ class Deployment:
         """The end of these processes' logs (all when none named), for failure messages."""
         chosen = names or tuple(self.current)
         return "\n".join(f"--- {name}\n{self.current[name].log_tail(30)}" for name in chosen)
+
+    def warnings(self, *, limit: int = 80) -> str:
+        """Every process's warnings and errors, each distinct message once with its count and
+        the times it was first and last logged; those logged last come last, and are kept."""
+        seen: dict[tuple[str, str, str], tuple[str, str, int]] = {}
+        for process in self._every:
+            for line in process.log_tail(lines=None).splitlines():
+                try:
+                    entry = json.loads(line)
+                except ValueError:
+                    continue
+                if entry.get("level") not in {"WARNING", "ERROR", "CRITICAL"}:
+                    continue
+                key = (process.name, entry.get("logger", ""), str(entry.get("message"))[:200])
+                first, _, count = seen.get(key, (entry["time"], "", 0))
+                seen[key] = (first, entry["time"], count + 1)
+        lines = [
+            f"{first[11:23]}..{last[11:23]} x{count} {name} {logger}: {message}"
+            for (name, logger, message), (first, last, count) in sorted(
+                seen.items(), key=lambda item: item[1][1]
+            )
+        ]
+        return "\n".join(lines[-limit:]) or "(none)"
 
     def stop_all(self) -> None:
         """Stop every process this deployment started."""
