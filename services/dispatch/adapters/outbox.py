@@ -169,22 +169,20 @@ class Confirmations:
             self._mark_sent, name="outbox sent marks"
         )
         self._unacknowledged: set[asyncio.Task[None]] = set()
-        self._closing = False
 
     async def hand_over(self, rows: Sequence[Stored]) -> None:
         """Give the stored events to the producer, in order, after their commit."""
         if not rows:
             return
         acknowledged = await self._publisher.hand_over_records(_records(rows))
-        if not self._closing:  # after `close` began, marking them is left to the relay
-            self._unacknowledged.add(acknowledged)
+        self._unacknowledged.add(acknowledged)
         acknowledged.add_done_callback(
             functools.partial(self._settled, [row.event_id for row in rows])
         )
 
     async def close(self, *, timeout_s: float = 5.0) -> None:
-        """Wait a while for the outstanding acknowledgements, mark them, then stop."""
-        self._closing = True
+        """Wait a while for the acknowledgements outstanding now, mark them, then stop;
+        acknowledgements arriving after that are left for the relay to send again."""
         if self._unacknowledged:
             await asyncio.wait(set(self._unacknowledged), timeout=timeout_s)
         await self._marks.close()
