@@ -125,14 +125,17 @@ async def drive(
     return Result(name, time.perf_counter() - started, latencies, statuses)
 
 
-def cpu_seconds(pid: int | None) -> float | None:
-    """User plus system CPU time of a process so far (Linux /proc), None elsewhere."""
+def cpu_seconds(pid: int | str | None, *, with_exited_children: bool = False) -> float | None:
+    """User plus system CPU time of a process so far (Linux /proc), None elsewhere; with the
+    times of its children that have exited and been waited for, when asked."""
     try:
         with open(f"/proc/{pid}/stat") as stat:
             fields = stat.read().rsplit(")", 1)[1].split()
     except OSError:
         return None
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    # utime and stime, then cutime and cstime
+    ticks = fields[11:15] if with_exited_children else fields[11:13]
+    return sum(int(field) for field in ticks) / os.sysconf("SC_CLK_TCK")
 
 
 def run(

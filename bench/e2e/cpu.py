@@ -7,15 +7,26 @@ whole server's: another client of the same stack would be counted in them.
 """
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from bench.intake_vs_bare import cpu_seconds
 from services.demo.processes import ServiceProcess
 
 Snapshot = dict[str, float | None]
+Command = list[bytes]
+
+
+def _program_is(name: str) -> Callable[[Command], bool]:
+    return lambda command: bool(command) and os.path.basename(command[0]).startswith(name.encode())
+
+
 # A server's processes, told by their command line: PostgreSQL's postmaster and backends,
-# the Kafka broker's JVM, the Redis server.
-SERVERS = {"postgres": "postgres", "kafka": "kafka.Kafka", "redis": "redis-server"}
+# the Kafka broker's JVM (its main class is an argument of `java`), the Redis server.
+SERVERS: dict[str, Callable[[Command], bool]] = {
+    "postgres": _program_is("postgres"),
+    "kafka": lambda command: b"kafka.Kafka" in command,
+    "redis": _program_is("redis-server"),
+}
 
 
 def snapshot(processes: Mapping[str, ServiceProcess]) -> Snapshot:
@@ -34,29 +45,17 @@ def servers() -> Snapshot:
         pids = [entry for entry in os.listdir("/proc") if entry.isdigit()]
     except OSError:
         return totals
-    tick = os.sysconf("SC_CLK_TCK")
     for pid in pids:
         try:
             with open(f"/proc/{pid}/cmdline", "rb") as file:
                 command = file.read().split(b"\0")
-            with open(f"/proc/{pid}/stat") as file:
-                fields = file.read().rsplit(")", 1)[1].split()
         except OSError:
             continue  # gone meanwhile
-        for name, mark in SERVERS.items():
-            if _runs(command, mark):
-                # utime, stime, and the times of waited-for children that exited
-                ticks = sum(int(field) for field in fields[11:15])
-                totals[name] = (totals[name] or 0.0) + ticks / tick
-                break
+        server = next((name for name, runs in SERVERS.items() if runs(command)), None)
+        seconds = cpu_seconds(pid, with_exited_children=True) if server else None
+        if server and seconds is not None:
+            totals[server] = (totals[server] or 0.0) + seconds
     return totals
-
-
-def _runs(command: list[bytes], mark: str) -> bool:
-    program = os.path.basename(command[0].decode(errors="replace")) if command else ""
-    if mark == "kafka.Kafka":
-        return mark.encode() in command
-    return program.startswith(mark)
 
 
 def per_incident_ms(before: Snapshot, after: Snapshot, incidents: int) -> Snapshot:
