@@ -12,6 +12,7 @@ import asyncio
 import socket
 import uuid
 from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
 import httpx
@@ -22,6 +23,7 @@ from prometheus_client import REGISTRY
 
 from services.common import envelope, health, kafka, observability
 from services.common.runtime import Infrastructure
+from services.common.settings import InfraSettings
 from tests.support import flow, reports, runs, stack
 
 STALL_S = 3.0
@@ -285,18 +287,30 @@ async def test_a_consumer_left_without_a_partition_is_not_ready(run_env: dict[st
             await infra.close()
 
 
-async def test_a_wedged_consumer_is_replaced_and_the_service_is_ready_again(
-    run_env: dict[str, str],
-) -> None:
-    """Paused partitions (no fetch answers) with a way to renew: a new consumer takes over."""
+@dataclass
+class Renewing:
+    """A loop whose first consumer the test breaks; it may start new ones (`replacements`)."""
+
+    settings: InfraSettings
+    group: str
+    infra: Infrastructure
+    first: kafka.AIOKafkaConsumer
+    gate: Gate
+    loop: kafka.ConsumerLoop
+    replacements: list[kafka.AIOKafkaConsumer]
+
+
+@asynccontextmanager
+async def renewing(run_env: dict[str, str], name: str) -> AsyncIterator[Renewing]:
+    """The loop, not started yet, so that the test can break its first consumer first."""
     settings = stack.infra_settings(run_env)
-    group = f"test.renew.{uuid.uuid4().hex[:8]}"
-    infra = await Infrastructure.start(settings, client_id="test-renew")
-    first = kafka.create_consumer(settings, group_id=group, client_id="renew-first")
+    group = f"test.{name}.{uuid.uuid4().hex[:8]}"
+    infra = await Infrastructure.start(settings, client_id=f"test-{name}")
+    first = kafka.create_consumer(settings, group_id=group, client_id=f"{name}-first")
     replacements: list[kafka.AIOKafkaConsumer] = []
 
     def renew() -> kafka.AIOKafkaConsumer:
-        replacements.append(kafka.create_consumer(settings, group_id=group, client_id="renew"))
+        replacements.append(kafka.create_consumer(settings, group_id=group, client_id=name))
         return replacements[-1]
 
     gate = Gate()
@@ -310,33 +324,43 @@ async def test_a_wedged_consumer_is_replaced_and_the_service_is_ready_again(
         stall_after_s=STALL_S,
         renew=renew,
     )
-    infra.run_in_background(loop.run)
-    client = probe_app(infra)
     try:
-
-        async def assigned() -> bool:
-            return bool(first.assignment())
-
-        await flow.wait_for(assigned, within_s=30, what="the first consumer to get partitions")
-        first.pause(*first.assignment())  # its fetches stop, as a wedged fetcher's do
-
-        async def replaced_and_ready() -> bool:
-            response = await client.get("/readyz")
-            return bool(replacements) and response.status_code == 200
-
-        await flow.wait_for(replaced_and_ready, within_s=STALL_S + 40, what="a new consumer")
-        sent = await reports.publish_reports(
-            infra.publisher, settings.topic_reports, 2, description="readiness test"
-        )
-
-        async def handled() -> bool:
-            return set(sent) <= set(gate.handled)
-
-        await flow.wait_for(handled, within_s=30, what="reports handled by the new consumer")
-        assert len(replacements) == 1
+        yield Renewing(settings, group, infra, first, gate, loop, replacements)
     finally:
-        await client.aclose()
         await infra.close()
+
+
+async def test_a_wedged_consumer_is_replaced_and_the_service_is_ready_again(
+    run_env: dict[str, str],
+) -> None:
+    """Paused partitions (no fetch answers) with a way to renew: a new consumer takes over."""
+    async with renewing(run_env, "renew") as rig:
+        rig.infra.run_in_background(rig.loop.run)
+        client = probe_app(rig.infra)
+        try:
+
+            async def assigned() -> bool:
+                return bool(rig.first.assignment())
+
+            await flow.wait_for(assigned, within_s=30, what="the first consumer's partitions")
+            rig.first.pause(*rig.first.assignment())  # its fetches stop, as a wedged one's do
+
+            async def replaced_and_ready() -> bool:
+                response = await client.get("/readyz")
+                return bool(rig.replacements) and response.status_code == 200
+
+            await flow.wait_for(replaced_and_ready, within_s=STALL_S + 40, what="a new consumer")
+            sent = await reports.publish_reports(
+                rig.infra.publisher, rig.settings.topic_reports, 2, description="readiness test"
+            )
+
+            async def handled() -> bool:
+                return set(sent) <= set(rig.gate.handled)
+
+            await flow.wait_for(handled, within_s=30, what="reports handled by the new consumer")
+            assert len(rig.replacements) == 1
+        finally:
+            await client.aclose()
 
 
 async def test_a_consumer_whose_commits_are_never_accepted_is_replaced(
@@ -344,51 +368,30 @@ async def test_a_consumer_whose_commits_are_never_accepted_is_replaced(
 ) -> None:
     """Fetches answered, batches handled, commits never answered (a wedged coordinator): the
     new consumer handles the records again and its commits go through."""
-    settings = stack.infra_settings(run_env)
-    group = f"test.uncommitted.{uuid.uuid4().hex[:8]}"
-    infra = await Infrastructure.start(settings, client_id="test-uncommitted")
-    first = kafka.create_consumer(settings, group_id=group, client_id="uncommitted-first")
     never = asyncio.Event()
 
     async def unanswered_commit(offsets: object = None) -> None:
         await never.wait()
 
-    first.commit = unanswered_commit  # type: ignore[method-assign]
-    replacements: list[kafka.AIOKafkaConsumer] = []
-
-    def renew() -> kafka.AIOKafkaConsumer:
-        replacements.append(kafka.create_consumer(settings, group_id=group, client_id="renew"))
-        return replacements[-1]
-
-    gate = Gate()
-    loop = kafka.ConsumerLoop(
-        consumer=first,
-        consumer_group=group,
-        topics=[settings.topic_reports],
-        handle_batch=gate.handle,
-        publisher=infra.publisher,
-        dead_letter_topic=settings.topic_dead_letters,
-        stall_after_s=STALL_S,
-        renew=renew,
-    )
-    sent = await reports.publish_reports(
-        infra.publisher, settings.topic_reports, 3, description="readiness test"
-    )
-    infra.run_in_background(loop.run)
-    try:
-
-        async def handled_twice() -> bool:
-            return all(gate.handled.count(event_id) == 2 for event_id in sent)
-
-        await flow.wait_for(handled_twice, within_s=STALL_S + 40, what="handling by a new one")
-        await reports.wait_committed(
-            settings.kafka_bootstrap_servers,
-            group,
-            [settings.topic_reports],
-            partitions=settings.topic_partitions,
-            within_s=30,
+    async with renewing(run_env, "uncommitted") as rig:
+        rig.first.commit = unanswered_commit  # type: ignore[method-assign]
+        sent = await reports.publish_reports(
+            rig.infra.publisher, rig.settings.topic_reports, 3, description="readiness test"
         )
-        assert len(replacements) == 1
-    finally:
-        never.set()
-        await infra.close()
+        rig.infra.run_in_background(rig.loop.run)
+        try:
+
+            async def handled_twice() -> bool:
+                return all(rig.gate.handled.count(event_id) == 2 for event_id in sent)
+
+            await flow.wait_for(handled_twice, within_s=STALL_S + 40, what="a new consumer")
+            await reports.wait_committed(
+                rig.settings.kafka_bootstrap_servers,
+                rig.group,
+                [rig.settings.topic_reports],
+                partitions=rig.settings.topic_partitions,
+                within_s=30,
+            )
+            assert len(rig.replacements) == 1
+        finally:
+            never.set()
