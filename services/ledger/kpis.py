@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from services.common import validation
 from services.ledger.adapters import indicator_cases, kpi_queries
 from services.ledger.domain import indicators
 from services.ledger.domain.cohort import Limits, Period, Scope
@@ -64,8 +65,9 @@ def period_between(
     if start is None:
         today = now.astimezone(zone)
         start = datetime(today.year, today.month, 1, tzinfo=zone)
-    start = local_time(start, timezone)
-    end = local_time(end, timezone) if end is not None else now
+    # A naive time is read in the community's time zone, which can take it out of range.
+    start = validation.comparable_instant(local_time(start, timezone))
+    end = validation.comparable_instant(local_time(end, timezone)) if end is not None else now
     if end <= start:
         raise ValueError("`to` must be after `from`")
     return Period(start=start, end=end, as_of=min(end, now))

@@ -18,6 +18,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ValidationError
 
+from services.common import validation
 from services.intake.api import errors, open311_xml
 from services.intake.api.deps import IdempotencyKey, IntakeDep, Open311Caller
 from services.intake.open311 import handlers as open311
@@ -155,8 +156,8 @@ async def list_requests(
     jurisdiction_id: Jurisdiction = None,
     service_request_id: Annotated[str | None, Query(max_length=4000)] = None,
     service_code: Annotated[str | None, Query(max_length=1000)] = None,
-    start_date: datetime | None = None,
-    end_date: datetime | None = None,
+    start_date: validation.Instant | None = None,
+    end_date: validation.Instant | None = None,
     status: Annotated[str | None, Query(max_length=20)] = None,
 ) -> list[ServiceRequest]:
     """Your service requests, filtered as the specification describes (at most 1000)."""

@@ -1,7 +1,6 @@
 """Ledger routes: chain verification, anomalies, and the streaming CSV exports."""
 
 import uuid
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query
@@ -65,8 +64,8 @@ async def export_cases(
     engine: Engine,
     now: Now,
     reach: ExportReach,
-    reported_from: Annotated[datetime | None, Query(alias="from")] = None,
-    reported_to: Annotated[datetime | None, Query(alias="to")] = None,
+    reported_from: Annotated[validation.Instant | None, Query(alias="from")] = None,
+    reported_to: Annotated[validation.Instant | None, Query(alias="to")] = None,
 ) -> StreamingResponse:
     """Every case reported in the range, streamed as CSV (no description, address or phone).
 
@@ -85,8 +84,8 @@ async def export_cases(
 async def export_entries(
     engine: Engine,
     _: Auditor,
-    recorded_from: Annotated[datetime | None, Query(alias="from")] = None,
-    recorded_to: Annotated[datetime | None, Query(alias="to")] = None,
+    recorded_from: Annotated[validation.Instant | None, Query(alias="from")] = None,
+    recorded_to: Annotated[validation.Instant | None, Query(alias="to")] = None,
 ) -> StreamingResponse:
     """Every ledger entry recorded in the range, with its hashes, streamed as CSV."""
     body = exports.entries_csv(engine=engine, recorded_from=recorded_from, recorded_to=recorded_to)

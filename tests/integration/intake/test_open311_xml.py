@@ -190,6 +190,8 @@ LOCATED = {"service_code": "clutter", "address_string": "5 号楼"}
         ("POST", "requests", "wrong", LOCATED, 401, ""),
         ("POST", "requests", "out_of_scope", LOCATED, 403, ""),
         ("GET", "requests", "valid", {"status": "pending"}, 400, "open or closed"),
+        ("GET", "requests", "valid", {"start_date": "0001-01-01T00:00:01+00:01"}, 400, "range"),
+        ("GET", "requests", "valid", {"end_date": "0001-01-01T00:00:01+00:01"}, 400, "range"),
         ("GET", "requests", "valid", {"service_code": "ufo"}, 400, "unknown service_code ufo"),
         ("GET", "requests", "valid", {"service_request_id": "nope"}, 400, "'nope' is not"),
         ("GET", "requests", "wrong", {}, 401, ""),

@@ -171,6 +171,11 @@ def test_a_bad_period_is_refused(recorded: None, api: httpx.Client) -> None:
     reversed_period = {"from": PERIOD["to"], "to": PERIOD["from"]}
     assert api.get("/v1/kpis", params=reversed_period).status_code == 422
     assert api.get("/v1/kpis", params={"by": "colour"}).status_code == 422
+    # Before year 1 once in UTC, given with an offset or read in the community's time zone.
+    for first_moment in ("0001-01-01T00:00:01+00:01", "0001-01-01T00:00:00"):
+        refused = api.get("/v1/kpis", params={"from": first_moment})
+        assert refused.status_code == 422, refused.text
+        assert "out of range" in refused.text
 
 
 def test_the_monthly_report_in_json_csv_and_html(recorded: None, api: httpx.Client) -> None:

@@ -236,3 +236,10 @@ async def test_the_ledger_export_streams_every_entry_with_its_hashes(
     later = (datetime.now(UTC) + timedelta(minutes=5)).isoformat()
     _, _, empty = _stream(api, "/v1/exports/ledger.csv", **{"from": later})
     assert empty.strip().count("\n") == 0  # the header only
+
+
+@pytest.mark.parametrize("path", ["/v1/exports/cases.csv", "/v1/exports/ledger.csv"])
+def test_an_export_range_out_of_range_in_utc_is_refused(api: httpx.Client, path: str) -> None:
+    refused = api.get(path, params={"from": "0001-01-01T00:00:01+00:01"})
+    assert refused.status_code == 422, refused.text
+    assert "out of range" in refused.text
