@@ -53,8 +53,10 @@ def limits_of(settings: LedgerSettings) -> Limits:
 
 
 def local_time(moment: datetime, timezone: str) -> datetime:
-    """An aware time; a naive one is read in the community's time zone."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=ZoneInfo(timezone))
+    """An aware time; a naive one is read in the community's time zone (ValueError when that
+    takes it out of range in UTC)."""
+    aware = moment if moment.tzinfo else moment.replace(tzinfo=ZoneInfo(timezone))
+    return validation.comparable_instant(aware)
 
 
 def period_between(
@@ -65,9 +67,8 @@ def period_between(
     if start is None:
         today = now.astimezone(zone)
         start = datetime(today.year, today.month, 1, tzinfo=zone)
-    # A naive time is read in the community's time zone, which can take it out of range.
-    start = validation.comparable_instant(local_time(start, timezone))
-    end = validation.comparable_instant(local_time(end, timezone)) if end is not None else now
+    start = local_time(start, timezone)
+    end = local_time(end, timezone) if end is not None else now
     if end <= start:
         raise ValueError("`to` must be after `from`")
     return Period(start=start, end=end, as_of=min(end, now))
