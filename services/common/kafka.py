@@ -127,7 +127,6 @@ class ConsumerLoop:
         # Offsets of handled batches not yet committed, and the one commit under way.
         self._handled: dict[TopicPartition, int] = {}
         self._committing: asyncio.Task[None] | None = None
-        self._in_flight: dict[TopicPartition, int] = {}
         self.last_progress: float = 0.0
         self.progress = metrics.ConsumerProgress(consumer_group, stall_after_s=stall_after_s)
         for topic in self._topics:
@@ -265,7 +264,6 @@ class ConsumerLoop:
     async def _commit(self) -> None:
         while self._handled:
             offsets, self._handled = self._handled, {}
-            self._in_flight = offsets
             started = time.perf_counter()
             try:
                 await self._consumer.commit(offsets)
@@ -283,8 +281,6 @@ class ConsumerLoop:
                 )
                 self.progress.awaiting_commit(bool(self._handled))
                 return
-            finally:
-                self._in_flight = {}
             self._commit_seconds.observe(time.perf_counter() - started)
             self.progress.commit_accepted()
         self.progress.awaiting_commit(False)
@@ -303,7 +299,10 @@ class ConsumerLoop:
                 self._commit_handled()
                 await self._commit_under_way()
         except TimeoutError:
-            logger.warning("offsets %s not committed in time", _offsets(self._uncommitted()))
+            logger.warning(
+                "offsets %s, and those of the commit under way, not committed in time",
+                _offsets(self._handled),
+            )
             if self._committing is not None:
                 self._committing.cancel()
             self._committing = None
@@ -314,10 +313,6 @@ class ConsumerLoop:
         """Wait until the commit under way, if any, has ended (it logs its own failure)."""
         if self._committing is not None:
             await asyncio.wait({self._committing})
-
-    def _uncommitted(self) -> dict[TopicPartition, int]:
-        """The handled offsets not committed yet, those of the commit under way included."""
-        return {**self._in_flight, **self._handled}
 
     async def _handle(self, events: list[envelope.CloudEvent]) -> list[Rejection]:
         """The handler's rejections. A batch that fails is tried again one event at a time, so
