@@ -52,8 +52,10 @@ def servers() -> Snapshot:
         except OSError:
             continue  # gone meanwhile
         server = next((name for name, runs in SERVERS.items() if runs(command)), None)
-        seconds = cpu_seconds(pid, with_exited_children=True) if server else None
-        if server and seconds is not None:
+        if server is None:
+            continue
+        seconds = cpu_seconds(pid, with_exited_children=True)
+        if seconds is not None:
             totals[server] = (totals[server] or 0.0) + seconds
     return totals
 
