@@ -15,6 +15,10 @@ from .processes import launch, run, scan_pids, terminate
 from .state import live_pid
 
 KAFKA_HEAP = ("-Xms256m", "-Xmx768m")
+# The client (C1) compiler only. A local broker shares a small machine with everything it
+# serves, and lives minutes to hours: the optimising compiler took a sixth to a fifth of a
+# core for its first minutes under load, more than the broker's own work (ADR 52).
+KAFKA_JIT = ("-XX:TieredStopAtLevel=1",)
 KAFKA_STARTED_MARK = "Kafka Server started"
 
 
@@ -115,6 +119,7 @@ def kafka_format(
     log(f"kafka: formatting storage of node {node.node_id} (cluster id {cluster_id})")
     cmd = [
         "java",
+        *KAFKA_JIT,
         "-cp",
         classpath,
         "kafka.tools.StorageTool",
@@ -146,6 +151,7 @@ def kafka_command(node: KafkaNode, classpath: str) -> list[str]:
     return [
         "java",
         *KAFKA_HEAP,
+        *KAFKA_JIT,
         "-XX:+UseG1GC",
         "-Djava.awt.headless=true",
         "-cp",
