@@ -25,14 +25,6 @@ class LiveState:
         self._channel = f"{PREFIX}:tasks{namespace}"
         self._heartbeat_ttl_s = heartbeat_ttl_s
 
-    async def loads(self, member_ids: Iterable[str]) -> dict[str, int]:
-        """Open cases per member (0 when unknown)."""
-        ids = list(member_ids)
-        if not ids:
-            return {}
-        values = await self._redis.hmget(self._load_key, ids)
-        return {member_id: int(value or 0) for member_id, value in zip(ids, values, strict=True)}
-
     async def all_loads(self) -> dict[str, int]:
         """Every member's counter, as Redis has it."""
         raw = await self._redis.hgetall(self._load_key)
@@ -62,17 +54,26 @@ class LiveState:
 
     async def off_duty(self, member_ids: Iterable[str], *, now: datetime) -> set[str]:
         """Members who went off duty, or whose heartbeat has lapsed."""
+        return (await self.standing(member_ids, now=now))[1]
+
+    async def standing(
+        self, member_ids: Iterable[str], *, now: datetime
+    ) -> tuple[dict[str, int], set[str]]:
+        """Each member's open cases (0 when unknown), and who is off duty, in one round trip."""
         ids = list(member_ids)
         if not ids:
-            return set()
-        flags = await self._redis.smismember(self._off_duty_key, ids)
-        seen = await self._redis.hmget(self._heartbeat_key, ids)
+            return {}, set()
+        async with self._redis.pipeline(transaction=False) as pipe:
+            pipe.hmget(self._load_key, ids)
+            pipe.smismember(self._off_duty_key, ids)
+            pipe.hmget(self._heartbeat_key, ids)
+            loads, flags, seen = await pipe.execute()
         off = set()
         for member_id, flag, last in zip(ids, flags, seen, strict=True):
             lapsed = last is not None and now.timestamp() - float(last) > self._heartbeat_ttl_s
             if flag or lapsed:
                 off.add(member_id)
-        return off
+        return {member: int(value or 0) for member, value in zip(ids, loads, strict=True)}, off
 
     async def set_duty(self, member_id: str, *, on_duty: bool, now: datetime) -> None:
         """Put a member on or off duty; going on duty counts as a heartbeat."""

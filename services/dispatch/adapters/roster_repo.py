@@ -2,7 +2,7 @@
 
 from collections.abc import Sequence
 
-from sqlalchemy import delete, func
+from sqlalchemy import delete, func, or_
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -25,29 +25,26 @@ async def camera(*, session: AsyncSession, camera_id: str) -> tables.CameraRow |
 async def grid_team(
     *, session: AsyncSession, grid_id: str
 ) -> tuple[policy.GridTeam, list[tables.MemberRow]] | None:
-    """The grid's team and every roster member the ladder may reach for it."""
-    grid = await session.get(tables.GridRow, grid_id)
-    if grid is None:
-        return None
-    grid_members = (
-        (
-            await session.execute(
-                select(tables.MemberRow).where(col(tables.MemberRow.grid_id) == grid_id)
-            )
-        )
-        .scalars()
-        .all()
+    """The grid's team and every roster member the ladder may reach for it: the grid's
+    members and its committee member, read with the grid in one query."""
+    grid, member = tables.GridRow, tables.MemberRow
+    reachable = or_(
+        col(member.grid_id) == col(grid.id), col(member.id) == col(grid.committee_member_id)
     )
-    people = list(grid_members)
-    if grid.committee_member_id:
-        committee = await session.get(tables.MemberRow, grid.committee_member_id)
-        if committee is not None:
-            people.append(committee)
+    rows = (
+        await session.execute(
+            select(grid, member).outerjoin(member, reachable).where(col(grid.id) == grid_id)
+        )
+    ).all()
+    if not rows:
+        return None
+    found = rows[0][0]
+    people = [person for _, person in rows if person is not None]
     team = policy.GridTeam(
-        grid_id=grid.id,
-        member_ids=tuple(sorted(member.id for member in grid_members)),
-        leader_id=grid.leader_id,
-        committee_member_id=grid.committee_member_id,
+        grid_id=found.id,
+        member_ids=tuple(sorted(person.id for person in people if person.grid_id == found.id)),
+        leader_id=found.leader_id,
+        committee_member_id=found.committee_member_id,
     )
     return team, people
 

@@ -75,8 +75,7 @@ class RosterView:
         unseen = [person for person in people if person.id not in self._officers]
         if unseen:
             ids = list(dict.fromkeys(person.id for person in unseen))
-            loads = await self.live.loads(ids)
-            off_duty = await self.live.off_duty(ids, now=self.now)
+            loads, off_duty = await self.live.standing(ids, now=self.now)
             for person in unseen:
                 self._officers[person.id] = policy.Officer(
                     id=person.id,
