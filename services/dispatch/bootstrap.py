@@ -87,7 +87,7 @@ async def start(settings: DispatchSettings) -> Dispatch:
     infra = await Infrastructure.start(settings.infra, client_id="gridloop-dispatch")
     await migrate(infra.engine)
     sessions = database.session_maker(infra.engine)
-    confirmations = outbox.Confirmations(infra.publisher, sessions)
+    confirmations = outbox.Confirmations(infra.publisher, infra.engine)
     deps = Dependencies(
         sessions=sessions,
         live=LiveState(

@@ -14,11 +14,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.common import auth, database, kafka, migrations
 from services.common.group_commit import GroupCommit
+from services.common.held_connection import HeldConnection
 from services.common.runtime import Infrastructure
 from services.intake import lifecycle
 from services.intake import migrations as intake_migrations
 from services.intake.adapters.geo_index import GeoIndex, IndexedCase
-from services.intake.adapters.held_connection import HeldConnection
 from services.intake.adapters.ledger_client import LedgerClient
 from services.intake.adapters.service_token import ClientCredentials
 from services.intake.callbacks import handlers as callbacks

@@ -15,15 +15,16 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Protocol
+from typing import Any, Protocol
 
-from sqlalchemy import text, update
-from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.common import database, envelope, runtime
+from services.common import database, driver, envelope, runtime
 from services.common.group_commit import GroupCommit
+from services.common.held_connection import HeldConnection
 from services.common.kafka import Publisher
 from services.dispatch.adapters import tables
 from services.dispatch.adapters.tables import OutboxRow
@@ -94,6 +95,8 @@ _STORE = text(
     " order by position"
 )
 
+MARK_SENT = f"update {tables.OUTBOX.name} set sent_at = $2 where event_id = any($1::text[])"
+
 
 async def store(*, session: AsyncSession, rows: Sequence[Outgoing], now: datetime) -> None:
     """Add the events to the outbox in the open transaction, in order (after a flush of the
@@ -137,18 +140,15 @@ async def send(
     if not rows:
         return
     await publisher.publish_records(_records(rows))
-    await mark_sent(sessions, [row.event_id for row in rows])
-
-
-async def mark_sent(sessions: async_sessionmaker[AsyncSession], event_ids: Sequence[str]) -> None:
-    """The broker has these events: the relay leaves them alone."""
     async with sessions() as session, session.begin():
         connection = await session.connection()
-        await connection.execute(
-            update(tables.OUTBOX)
-            .where(tables.OUTBOX.c.event_id.in_(event_ids))
-            .values(sent_at=datetime.now(UTC))
-        )
+        await mark_sent(await driver.of(connection), [row.event_id for row in rows])
+
+
+async def mark_sent(connection: Any, event_ids: Sequence[str]) -> None:
+    """The broker has these events: the relay leaves them alone. One statement on an
+    asyncpg `connection`, without the ORM."""
+    await connection.execute(MARK_SENT, list(event_ids), datetime.now(UTC))
 
 
 class Confirmations:
@@ -162,9 +162,10 @@ class Confirmations:
     units cannot pile up in memory.
     """
 
-    def __init__(self, publisher: Publisher, sessions: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(self, publisher: Publisher, engine: AsyncEngine) -> None:
         self._publisher = publisher
-        self._sessions = sessions
+        # Marks are written one group at a time, each statement its own transaction.
+        self._held = HeldConnection(engine)
         self._marks: GroupCommit[list[str], None] = GroupCommit(
             self._mark_sent, name="outbox sent marks"
         )
@@ -186,6 +187,7 @@ class Confirmations:
         if self._unacknowledged:
             await asyncio.wait(set(self._unacknowledged), timeout=timeout_s)
         await self._marks.close()
+        await self._held.close()
 
     def _settled(self, event_ids: list[str], acknowledged: asyncio.Task[None]) -> None:
         self._unacknowledged.discard(acknowledged)
@@ -200,7 +202,8 @@ class Confirmations:
             self._marks.post(event_ids)
 
     async def _mark_sent(self, units: Sequence[list[str]]) -> list[None]:
-        await mark_sent(self._sessions, [event_id for unit in units for event_id in unit])
+        async with self._held.driver() as connection:
+            await mark_sent(connection, [event_id for unit in units for event_id in unit])
         return [None] * len(units)
 
 

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import RowMapping, func, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from services.ledger.adapters import driver
+from services.common import driver
 from services.ledger.adapters.tables import ENTRY
 from services.ledger.domain import chain, records
 

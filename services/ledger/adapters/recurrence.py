@@ -16,7 +16,7 @@ from datetime import datetime
 from sqlalchemy import delete, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from services.ledger.adapters import driver
+from services.common import driver
 from services.ledger.adapters.tables import RECURRENCE
 from services.ledger.domain.state import CaseState
 

@@ -10,7 +10,7 @@ from sqlalchemy import delete
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from services.ledger.adapters import driver
+from services.common import driver
 from services.ledger.adapters.tables import ANOMALY, RECURRENCE, STATE
 from services.ledger.domain.sequence import Anomaly
 from services.ledger.domain.state import STATE_FIELDS, CaseState

@@ -74,7 +74,7 @@ async def test_handed_over_events_arrive_in_order_and_are_marked_sent(
     infra: Infrastructure, run_env: dict[str, str]
 ) -> None:
     topic = run_env["TOPIC_LIFECYCLE"]
-    confirmations = outbox.Confirmations(infra.publisher, database.session_maker(infra.engine))
+    confirmations = outbox.Confirmations(infra.publisher, infra.engine)
     units = [await stored(infra, topic, count) for count in (1, 5, 3)]
     for rows in units:
         await confirmations.hand_over(rows)
@@ -92,7 +92,7 @@ async def test_handed_over_events_arrive_in_order_and_are_marked_sent(
 async def test_close_marks_what_is_acknowledged_before_it_returns(
     infra: Infrastructure, run_env: dict[str, str]
 ) -> None:
-    confirmations = outbox.Confirmations(infra.publisher, database.session_maker(infra.engine))
+    confirmations = outbox.Confirmations(infra.publisher, infra.engine)
     rows = await stored(infra, run_env["TOPIC_LIFECYCLE"], 4)
     await confirmations.hand_over(rows)
     await confirmations.close()
@@ -135,7 +135,7 @@ async def test_events_the_broker_refuses_stay_unsent_for_the_relay(
     topic = run_env["TOPIC_LIFECYCLE"]
     confirmations = outbox.Confirmations(
         RefusingPublisher(infra.publisher),  # type: ignore[arg-type]
-        database.session_maker(infra.engine),
+        infra.engine,
     )
     refused, accepted = await stored(infra, topic, 2), await stored(infra, topic, 2)
     await confirmations.hand_over(refused)

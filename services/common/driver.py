@@ -1,4 +1,5 @@
-"""The asyncpg connection under a SQLAlchemy one, for the ingest hot path (COPY, array binds).
+"""The asyncpg connection under a SQLAlchemy one, for hot paths (COPY, array binds, one
+statement without the ORM).
 
 Statements sent through it run inside the SQLAlchemy connection's open transaction.
 """

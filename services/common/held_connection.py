@@ -12,6 +12,8 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from services.common import driver
+
 
 class HeldConnection:
     """An autocommit connection for one writer at a time (a group commit's single flusher)."""
@@ -27,8 +29,7 @@ class HeldConnection:
             connection = await self._engine.connect()
             self._connection = await connection.execution_options(isolation_level="AUTOCOMMIT")
         try:
-            raw = await self._connection.get_raw_connection()
-            yield raw.driver_connection
+            yield await driver.of(self._connection)
         except BaseException:
             await self.close()
             raise
