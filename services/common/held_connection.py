@@ -1,9 +1,9 @@
 """One database connection kept by a single writer between its batches.
 
-A group commit writes one batch after another. Taking a pooled connection for each batch
-costs a checkout and a liveness ping (three round trips with asyncpg); a held connection costs
-neither. Any error drops it and the next batch connects afresh, so a restarted server is
-survived as the pool's ping would survive it.
+A group commit writes one batch after another, each batch one statement. Through a pooled
+session each would cost a checkout and its own `BEGIN` and `COMMIT` round trips; a held
+autocommit connection costs none of them. Any error drops it and the next batch connects
+afresh, so a restarted server is survived as with a pool.
 """
 
 import contextlib
