@@ -10,6 +10,7 @@ which feeds the consumer metrics and the readiness check.
 import asyncio
 import contextlib
 import logging
+import math
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
@@ -31,6 +32,8 @@ STALL_AFTER_S = 60.0
 POSITION_TIMEOUT_S = 1.0
 # How long a rebalance or a stop waits for the offsets still being committed.
 FLUSH_TIMEOUT_S = 5.0
+# At most one offset commit starts in this time, unless partitions go or the loop stops.
+COMMIT_INTERVAL_S = 1.0
 Rejection = tuple[str, str]  # (event id, why it cannot be processed)
 BatchHandler = Callable[[Sequence[envelope.CloudEvent]], Awaitable[Sequence[Rejection] | None]]
 
@@ -113,6 +116,7 @@ class ConsumerLoop:
         max_records: int = 500,
         retry_delay_s: float = 1.0,
         stall_after_s: float = STALL_AFTER_S,
+        commit_interval_s: float = COMMIT_INTERVAL_S,
         renew: Callable[[], AIOKafkaConsumer] | None = None,
     ) -> None:
         self._consumer = consumer
@@ -127,6 +131,8 @@ class ConsumerLoop:
         # Offsets of handled batches not yet committed, and the one commit under way.
         self._handled: dict[TopicPartition, int] = {}
         self._committing: asyncio.Task[None] | None = None
+        self._commit_interval_s = commit_interval_s
+        self._commit_started = -math.inf
         self.last_progress: float = 0.0
         self.progress = metrics.ConsumerProgress(consumer_group, stall_after_s=stall_after_s)
         for topic in self._topics:
@@ -255,14 +261,23 @@ class ConsumerLoop:
         self.progress.awaiting_commit(True)
         self._commit_handled()
 
-    def _commit_handled(self) -> None:
-        """Commit the handled offsets in the background; one commit at a time, each taking
-        everything handled until it starts."""
-        if self._handled and (self._committing is None or self._committing.done()):
-            self._committing = asyncio.create_task(self._commit())
+    def _commit_handled(self, *, at_once: bool = False) -> None:
+        """Commit the handled offsets in the background: one commit at a time, each taking
+        everything handled until it starts, and at most one every `commit_interval_s` unless
+        `at_once` (partitions going, the loop stopping). At low rates a batch holds a report
+        or two, and a commit per batch cost the broker more than the records did."""
+        if not self._handled or (self._committing is not None and not self._committing.done()):
+            return
+        if not at_once and not self._commit_due():
+            return  # the next poll, at most `getmany`'s timeout away, tries again
+        self._committing = asyncio.create_task(self._commit())
+
+    def _commit_due(self) -> bool:
+        return time.monotonic() - self._commit_started >= self._commit_interval_s
 
     async def _commit(self) -> None:
         while self._handled:
+            self._commit_started = time.monotonic()
             offsets, self._handled = self._handled, {}
             started = time.perf_counter()
             try:
@@ -283,7 +298,9 @@ class ConsumerLoop:
                 return
             self._commit_seconds.observe(time.perf_counter() - started)
             self.progress.commit_accepted()
-        self.progress.awaiting_commit(False)
+            if not self._commit_due():
+                break  # what was handled meanwhile waits for a poll after the interval
+        self.progress.awaiting_commit(bool(self._handled))
 
     async def _flush_commits(self) -> None:
         """Wait for the commit under way and commit what is left, for at most a few seconds.
@@ -296,7 +313,7 @@ class ConsumerLoop:
         try:
             async with asyncio.timeout(FLUSH_TIMEOUT_S):
                 await self._commit_under_way()
-                self._commit_handled()
+                self._commit_handled(at_once=True)
                 await self._commit_under_way()
         except TimeoutError:
             logger.warning(

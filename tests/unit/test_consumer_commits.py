@@ -77,7 +77,9 @@ async def poll(loop: kafka.ConsumerLoop) -> None:
     await asyncio.wait_for(loop._poll_once(), 2.0)
 
 
-def loop_over(consumer: HeldConsumer, handler: Handler) -> kafka.ConsumerLoop:
+def loop_over(
+    consumer: HeldConsumer, handler: Handler, *, commit_interval_s: float = 0.0
+) -> kafka.ConsumerLoop:
     return kafka.ConsumerLoop(
         consumer=consumer,  # type: ignore[arg-type]
         consumer_group="group",
@@ -85,6 +87,7 @@ def loop_over(consumer: HeldConsumer, handler: Handler) -> kafka.ConsumerLoop:
         handle_batch=handler,
         publisher=None,  # type: ignore[arg-type]
         dead_letter_topic="dead-letters",
+        commit_interval_s=commit_interval_s,
     )
 
 
@@ -149,3 +152,23 @@ async def test_offsets_that_a_revocation_could_not_commit_are_left_to_the_next_o
     await asyncio.sleep(0.01)
     assert consumer.requests.empty(), "offsets the revocation gave up were committed later"
     assert consumer.committed == []
+
+
+async def test_commits_are_spaced_by_the_interval_but_a_flush_commits_at_once() -> None:
+    consumer, handler = HeldConsumer([[0], [1], [2]]), Handler()
+    loop = loop_over(consumer, handler, commit_interval_s=60.0)
+    await poll(loop)
+    offset, first = await consumer.requests.get()
+    assert offset == 1
+    first.set_result(None)
+    await poll(loop)
+    await poll(loop)
+    await asyncio.sleep(0.01)
+    assert handler.batches == [1, 1, 1]
+    assert consumer.requests.empty(), "a second commit started within the interval"
+    flushing = asyncio.create_task(loop._flush_commits())
+    offset, last = await asyncio.wait_for(consumer.requests.get(), 2.0)
+    assert offset == 3, "the flush should commit everything handled, without waiting"
+    last.set_result(None)
+    await flushing
+    assert consumer.committed == [1, 3]
