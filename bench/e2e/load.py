@@ -16,6 +16,11 @@ HOUSEHOLDS = [household.id for household in demo_community.generate().households
 CATEGORIES = ("neighbour_dispute", "paperwork_service", "employment_service", "home_service")
 ANSWER_TIMEOUT_S = 30.0
 SEND_GRACE_S = 5.0
+# Intake's server closes a keep-alive connection after 5 s without a request (uvicorn's
+# default). A connection idle for longer than this is opened again before its next request,
+# as a client's connection pool does; writing to it would find it closed, and the report
+# would count as unanswered. At 96 connections that happens below about 20 reports a second.
+REOPEN_IDLE_AFTER_S = 4.0
 
 
 @dataclass(frozen=True)
@@ -85,11 +90,15 @@ async def offer(
 
     async def connection() -> None:
         stream: tuple[asyncio.StreamReader, asyncio.StreamWriter] | None = None
+        last_used = 0.0
         while (item := await due.get()) is not None:
             n, scheduled = item
             if time.perf_counter() > give_up_at:
                 results.append(Sent(scheduled, time.perf_counter(), -1, None))
                 continue
+            if stream is not None and time.perf_counter() - last_used > REOPEN_IDLE_AFTER_S:
+                _close(stream)
+                stream = None
             written = None
             try:
                 if stream is None:
@@ -104,8 +113,9 @@ async def offer(
                 stream = None
                 results.append(Sent(scheduled, time.perf_counter(), 0, None, written))
                 continue
+            last_used = time.perf_counter()
             incident = uuid.UUID(json.loads(answer)["incident_id"]) if status == 202 else None
-            results.append(Sent(scheduled, time.perf_counter(), status, incident, written))
+            results.append(Sent(scheduled, last_used, status, incident, written))
         _close(stream)
 
     await asyncio.gather(schedule(), *(connection() for _ in range(connections)))
