@@ -54,7 +54,14 @@ class LiveState:
 
     async def off_duty(self, member_ids: Iterable[str], *, now: datetime) -> set[str]:
         """Members who went off duty, or whose heartbeat has lapsed."""
-        return (await self.standing(member_ids, now=now))[1]
+        ids = list(member_ids)
+        if not ids:
+            return set()
+        async with self._redis.pipeline(transaction=False) as pipe:
+            pipe.smismember(self._off_duty_key, ids)
+            pipe.hmget(self._heartbeat_key, ids)
+            flags, seen = await pipe.execute()
+        return self._off(ids, flags, seen, now=now)
 
     async def standing(
         self, member_ids: Iterable[str], *, now: datetime
@@ -68,12 +75,19 @@ class LiveState:
             pipe.smismember(self._off_duty_key, ids)
             pipe.hmget(self._heartbeat_key, ids)
             loads, flags, seen = await pipe.execute()
+        counts = {member: int(value or 0) for member, value in zip(ids, loads, strict=True)}
+        return counts, self._off(ids, flags, seen, now=now)
+
+    def _off(
+        self, ids: list[str], flags: list[int], seen: list[bytes | None], *, now: datetime
+    ) -> set[str]:
+        """Who said they are off duty, or whose last heartbeat is older than the TTL."""
         off = set()
         for member_id, flag, last in zip(ids, flags, seen, strict=True):
             lapsed = last is not None and now.timestamp() - float(last) > self._heartbeat_ttl_s
             if flag or lapsed:
                 off.add(member_id)
-        return {member: int(value or 0) for member, value in zip(ids, loads, strict=True)}, off
+        return off
 
     async def set_duty(self, member_id: str, *, on_duty: bool, now: datetime) -> None:
         """Put a member on or off duty; going on duty counts as a heartbeat."""
