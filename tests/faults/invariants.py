@@ -19,12 +19,12 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient
 from redis.asyncio import Redis
 from sqlalchemy import text
 
 from services.common import database
 from services.dispatch.adapters import live_state, timer_store
+from tests.support import offsets
 
 ASSIGNED = "gridloop.incident.assigned.v1"
 REPORTED = "gridloop.incident.reported.v1"
@@ -150,28 +150,12 @@ async def consumer_lag(env: dict[str, str]) -> dict[str, int]:
         env["DISPATCH_CONSUMER_GROUP"]: [env["TOPIC_REPORTS"]],
         env["LEDGER_CONSUMER_GROUP"]: [env["TOPIC_REPORTS"], env["TOPIC_LIFECYCLE"]],
     }
-    admin = AIOKafkaAdminClient(bootstrap_servers=env["KAFKA_BOOTSTRAP_SERVERS"])
-    reader = AIOKafkaConsumer(bootstrap_servers=env["KAFKA_BOOTSTRAP_SERVERS"])
-    await admin.start()
-    await reader.start()
-    try:
-        lag = {}
-        for group, topics in groups.items():
-            committed = await admin.list_consumer_group_offsets(group)
-            partitions = [
-                TopicPartition(topic, partition)
-                for topic in topics
-                for partition in range(int(env["TOPIC_PARTITIONS"]))
-            ]
-            ends = await reader.end_offsets(partitions)
-            lag[group] = sum(
-                max(0, end - (committed[tp].offset if tp in committed else 0))
-                for tp, end in ends.items()
-            )
-        return lag
-    finally:
-        await reader.stop()
-        await admin.close()
+    partitions = int(env["TOPIC_PARTITIONS"])
+    async with offsets.probe(env["KAFKA_BOOTSTRAP_SERVERS"]) as kafka:
+        return {
+            group: await kafka.uncommitted(group, await kafka.ends(topics, partitions=partitions))
+            for group, topics in groups.items()
+        }
 
 
 async def lifecycle_records(env: dict[str, str]) -> list[tuple[str, dict[str, object]]]:

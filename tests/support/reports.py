@@ -5,12 +5,11 @@ import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka import AIOKafkaProducer
 
 from services.common import envelope, events
 from services.common.publisher import Publisher
-from tests.support import flow
+from tests.support import flow, offsets
 
 
 def reported(
@@ -80,20 +79,10 @@ async def wait_committed(
     servers: str, group: str, topics: Sequence[str], *, partitions: int, within_s: float
 ) -> None:
     """Poll until `group` has committed every record on `topics` published so far."""
-    wanted = [TopicPartition(topic, n) for topic in topics for n in range(partitions)]
-    probe = AIOKafkaConsumer(bootstrap_servers=servers)
-    admin = AIOKafkaAdminClient(bootstrap_servers=servers)
-    await probe.start()
-    await admin.start()
-    try:
-        ends = await probe.end_offsets(wanted)
+    async with offsets.probe(servers) as kafka:
+        ends = await kafka.ends(topics, partitions=partitions)
 
         async def committed() -> bool:
-            offsets = await admin.list_consumer_group_offsets(group)
-            done = {tp: meta.offset for tp, meta in offsets.items()}
-            return all(done.get(tp, 0) >= end for tp, end in ends.items())
+            return await kafka.uncommitted(group, ends) == 0
 
         await flow.wait_for(committed, within_s=within_s, what=f"{group} to commit everything")
-    finally:
-        await probe.stop()
-        await admin.close()
