@@ -54,40 +54,37 @@ class LiveState:
 
     async def off_duty(self, member_ids: Iterable[str], *, now: datetime) -> set[str]:
         """Members who went off duty, or whose heartbeat has lapsed."""
-        ids = list(member_ids)
-        if not ids:
-            return set()
-        async with self._redis.pipeline(transaction=False) as pipe:
-            pipe.smismember(self._off_duty_key, ids)
-            pipe.hmget(self._heartbeat_key, ids)
-            flags, seen = await pipe.execute()
-        return self._off(ids, flags, seen, now=now)
+        return (await self._read(list(member_ids), now=now, with_loads=False))[1]
 
     async def standing(
         self, member_ids: Iterable[str], *, now: datetime
     ) -> tuple[dict[str, int], set[str]]:
         """Each member's open cases (0 when unknown), and who is off duty, in one round trip."""
-        ids = list(member_ids)
+        return await self._read(list(member_ids), now=now, with_loads=True)
+
+    async def _read(
+        self, ids: list[str], *, now: datetime, with_loads: bool
+    ) -> tuple[dict[str, int], set[str]]:
+        """Duty flags and heartbeats (and loads, when asked) in one pipeline: who said they
+        are off duty or whose last heartbeat is older than the TTL, and the loads read."""
         if not ids:
             return {}, set()
         async with self._redis.pipeline(transaction=False) as pipe:
-            pipe.hmget(self._load_key, ids)
+            if with_loads:
+                pipe.hmget(self._load_key, ids)
             pipe.smismember(self._off_duty_key, ids)
             pipe.hmget(self._heartbeat_key, ids)
-            loads, flags, seen = await pipe.execute()
-        counts = {member: int(value or 0) for member, value in zip(ids, loads, strict=True)}
-        return counts, self._off(ids, flags, seen, now=now)
-
-    def _off(
-        self, ids: list[str], flags: list[int], seen: list[bytes | None], *, now: datetime
-    ) -> set[str]:
-        """Who said they are off duty, or whose last heartbeat is older than the TTL."""
-        off = set()
-        for member_id, flag, last in zip(ids, flags, seen, strict=True):
-            lapsed = last is not None and now.timestamp() - float(last) > self._heartbeat_ttl_s
-            if flag or lapsed:
-                off.add(member_id)
-        return off
+            *loads, flags, seen = await pipe.execute()
+        counts = {
+            m: int(value or 0) for values in loads for m, value in zip(ids, values, strict=True)
+        }
+        oldest = now.timestamp() - self._heartbeat_ttl_s
+        off = {
+            member_id
+            for member_id, flag, last in zip(ids, flags, seen, strict=True)
+            if flag or (last is not None and float(last) < oldest)
+        }
+        return counts, off
 
     async def set_duty(self, member_id: str, *, on_duty: bool, now: datetime) -> None:
         """Put a member on or off duty; going on duty counts as a heartbeat."""
